@@ -1,0 +1,29 @@
+# Every third-party dependency, all from Debian 12 packages (scripts/deps installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(fmt 9 REQUIRED)
+find_package(spdlog 1.10 REQUIRED)
+find_package(simdjson 3 REQUIRED)
+find_package(CLI11 2.1 REQUIRED)
+find_package(SQLite3 3.40 REQUIRED)
+find_package(ICU 72 REQUIRED COMPONENTS uc i18n)
+pkg_check_modules(FASTTEXT REQUIRED IMPORTED_TARGET fasttext)
+
+# CLD2 ships no pkg-config file.
+find_path(CLD2_INCLUDE_DIR cld2/public/compact_lang_det.h REQUIRED)
+find_library(CLD2_LIBRARY NAMES cld2 REQUIRED)
+add_library(crema_dep_cld2 INTERFACE)
+target_include_directories(crema_dep_cld2 SYSTEM INTERFACE ${CLD2_INCLUDE_DIR})
+target_link_libraries(crema_dep_cld2 INTERFACE ${CLD2_LIBRARY})
+
+# Multi-pattern prefilter: Hyperscan where Debian has it (amd64), RE2::Set otherwise.
+pkg_check_modules(HYPERSCAN IMPORTED_TARGET libhs)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+
+if(CREMA_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(CREMA_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,51 @@
+// crema/match/eval.h: CReMa's matching protocol (Table VII) on a labelled stream.
+//
+// A stream is JSONL with id, pair, kind (request/offer), lang, text, created_at, lat, lon
+// (../shared/eval/README.md). For each language L: the requests in L are matched against
+// the offers in L; Top-n accuracy = share of requests whose own offer (same pair) ranks in
+// the first n (n = 1, 2, 3); ties count against the true offer. Methods T, TS, TTS and the
+// no-text floor. The random-language run draws each pair member's language uniformly
+// (seeded), so requests and offers are mostly in different languages.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "crema/common/progress.h"
+#include "crema/common/result.h"
+#include "crema/embed/encoder.h"
+#include "crema/match/matcher.h"
+
+namespace crema::match {
+
+struct EvalMatchOptions {
+  std::string stream_path;
+  int64_t delta_time_ms = 30LL * 86'400'000;
+  double delta_km = 10.0;
+  double alpha = 0.5;
+  uint64_t seed = 42;  // random-language draw
+  int threads = 1;
+  ProgressFn progress;
+};
+
+struct TopN {
+  double top1 = 0, top2 = 0, top3 = 0;
+};
+
+struct EvalMatchRow {
+  std::string language;  // "en", …, or "random"
+  size_t requests = 0;
+  TopN t, ts, tts, notext;
+};
+
+struct EvalMatchReport {
+  std::string encoder;
+  std::string stream;
+  std::vector<EvalMatchRow> rows;  // languages sorted, then "random", then "mean"
+  std::string to_text() const;     // a Markdown table
+  std::string to_json() const;
+};
+
+Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const EvalMatchOptions& options);
+
+}  // namespace crema::match
