@@ -5,9 +5,14 @@
 // the offers in L; Top-n accuracy = share of requests whose own offer (same pair) ranks in
 // the first n (n = 1, 2, 3); ties count against the true offer. Methods T, TS, TTS and the
 // no-text floor. The random-language run draws each pair member's language uniformly
-// (seeded), so requests and offers are mostly in different languages.
+// (seeded) from the languages that pair has, so requests and offers are mostly in different
+// languages; then all drawn requests are matched against all drawn offers.
+// Texts are normalised (crema/text/normalize.h) before encoding. Posts without coordinates
+// get W_location = 0 (CReMa assumes geotagged posts). A request whose pair has no offer in
+// the run is not counted. Errors: unreadable stream, malformed records (named by line).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,6 +46,9 @@ struct EvalMatchRow {
 struct EvalMatchReport {
   std::string encoder;
   std::string stream;
+  int64_t delta_time_ms = 0;  // the options the report was made with
+  double delta_km = 0, alpha = 0;
+  uint64_t seed = 0;
   std::vector<EvalMatchRow> rows;  // languages sorted, then "random", then "mean"
   std::string to_text() const;     // a Markdown table
   std::string to_json() const;

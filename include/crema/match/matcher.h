@@ -42,6 +42,10 @@ struct MatchParams {
   bool allow_unlocated = false; // posts without coordinates get W_location = 1
   double min_score = 0.0;       // offers with score <= min_score are not reported
   int threads = 1;
+  // Score every offer even for tts/notext (the brute-force reference the windowed search is
+  // tested and benchmarked against). Also used when min_score < 0, where offers outside the
+  // windows (score 0) could be reported.
+  bool exhaustive = false;
 };
 
 // The matching view of a post: when and where. Vectors are passed separately.

@@ -1,0 +1,326 @@
+// evaluate_matching(): CReMa's Table VII protocol on a labelled JSONL stream.
+#include "crema/match/eval.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include <simdjson.h>
+
+#include "crema/common/file_io.h"
+#include "crema/common/json_writer.h"
+#include "crema/common/parallel.h"
+#include "crema/common/time.h"
+#include "crema/text/normalize.h"
+#include "scoring.h"
+
+namespace crema::match {
+namespace {
+
+struct StreamPost {
+  std::string pair;
+  bool request = false;
+  std::string lang;
+  std::string text;
+  MatchPost where;
+};
+
+Error record_error(const std::string& path, size_t line, const std::string& why) {
+  return Error{ErrorCode::kParseError, path + ":" + std::to_string(line) + ": " + why};
+}
+
+Result<std::string> get_string(simdjson::ondemand::object& obj, const char* field, bool required,
+                               const std::string& path, size_t line) {
+  auto v = obj.find_field_unordered(field);
+  if (v.error() == simdjson::NO_SUCH_FIELD) {
+    if (!required) return std::string();
+    return tl::unexpected(record_error(path, line, std::string("missing field \"") + field + "\""));
+  }
+  std::string_view s;
+  if (v.get_string().get(s) != simdjson::SUCCESS) {
+    return tl::unexpected(record_error(path, line, std::string("field \"") + field + "\" is not a string"));
+  }
+  return std::string(s);
+}
+
+// Reads one coordinate; nullopt when missing or null.
+Result<std::optional<double>> get_coordinate(simdjson::ondemand::object& obj, const char* field,
+                                             const std::string& path, size_t line) {
+  auto v = obj.find_field_unordered(field);
+  if (v.error() == simdjson::NO_SUCH_FIELD) return std::optional<double>();
+  bool is_null = false;
+  if (v.is_null().get(is_null) == simdjson::SUCCESS && is_null) return std::optional<double>();
+  double d = 0;
+  if (v.get_double().get(d) != simdjson::SUCCESS || !std::isfinite(d)) {
+    return tl::unexpected(record_error(path, line, std::string("field \"") + field + "\" is not a number"));
+  }
+  return std::optional<double>(d);
+}
+
+Result<StreamPost> parse_record(simdjson::ondemand::parser& parser, std::string_view raw, const std::string& path,
+                                size_t line) {
+  simdjson::padded_string padded(raw);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object obj;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS || doc.get_object().get(obj) != simdjson::SUCCESS) {
+    return tl::unexpected(record_error(path, line, "not a JSON object"));
+  }
+  StreamPost p;
+  auto pair = obj.find_field_unordered("pair");
+  if (pair.error() == simdjson::NO_SUCH_FIELD) return tl::unexpected(record_error(path, line, "missing field \"pair\""));
+  int64_t pair_int = 0;
+  std::string_view pair_str;
+  if (pair.get_int64().get(pair_int) == simdjson::SUCCESS) {
+    p.pair = std::to_string(pair_int);
+  } else if (pair.get_string().get(pair_str) == simdjson::SUCCESS) {
+    p.pair = std::string(pair_str);
+  } else {
+    return tl::unexpected(record_error(path, line, "field \"pair\" is not an integer or string"));
+  }
+  auto kind = get_string(obj, "kind", true, path, line);
+  if (!kind) return tl::unexpected(kind.error());
+  if (*kind != "request" && *kind != "offer") {
+    return tl::unexpected(record_error(path, line, "kind \"" + *kind + "\" is not request or offer"));
+  }
+  p.request = *kind == "request";
+  auto lang = get_string(obj, "lang", true, path, line);
+  if (!lang) return tl::unexpected(lang.error());
+  if (lang->empty()) return tl::unexpected(record_error(path, line, "empty \"lang\""));
+  p.lang = std::move(*lang);
+  auto text = get_string(obj, "text", true, path, line);
+  if (!text) return tl::unexpected(text.error());
+  p.text = std::move(*text);
+  auto created = get_string(obj, "created_at", true, path, line);
+  if (!created) return tl::unexpected(created.error());
+  auto ms = parse_timestamp(*created);
+  if (!ms) return tl::unexpected(record_error(path, line, "created_at: " + ms.error().message));
+  p.where.time_ms = *ms;
+  auto lat = get_coordinate(obj, "lat", path, line);
+  if (!lat) return tl::unexpected(lat.error());
+  auto lon = get_coordinate(obj, "lon", path, line);
+  if (!lon) return tl::unexpected(lon.error());
+  if (lat->has_value() && lon->has_value()) p.where.geo = GeoPoint{**lat, **lon};
+  return p;
+}
+
+uint64_t splitmix(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Uniform in [0, n) from the top 53 bits: the same on every platform, unlike std
+// distributions.
+size_t draw(uint64_t& state, size_t n) {
+  const double u = std::ldexp(static_cast<double>(splitmix(state) >> 11), -53);
+  return std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)));
+}
+
+struct Counts {
+  size_t hits[4][3] = {};  // method x n
+};
+
+constexpr Method kMethods[4] = {Method::kT, Method::kTs, Method::kTts, Method::kNoText};
+
+// Ranks each request's own offer among all offers for the four methods.
+EvalMatchRow run(const std::string& language, const std::vector<const StreamPost*>& requests,
+                 const std::vector<size_t>& request_rows, const std::vector<const StreamPost*>& offers,
+                 const std::vector<size_t>& offer_rows, const std::vector<float>& vectors, size_t dim,
+                 const EvalMatchOptions& options) {
+  std::vector<Counts> per_request(requests.size());
+  std::vector<char> counted(requests.size(), 0);
+  parallel_for(requests.size(), options.threads, [&](size_t begin, size_t end) {
+    std::vector<float> scores(offers.size());
+    for (size_t r = begin; r < end; ++r) {
+      const float* rv = vectors.data() + request_rows[r] * dim;
+      for (int m = 0; m < 4; ++m) {
+        MatchParams p;
+        p.method = kMethods[m];
+        p.delta_time_ms = options.delta_time_ms;
+        p.delta_km = options.delta_km;
+        p.alpha = options.alpha;
+        std::optional<float> best_true;
+        for (size_t o = 0; o < offers.size(); ++o) {
+          ScoredOffer s;
+          detail::score_pair(requests[r]->where, rv, offers[o]->where, vectors.data() + offer_rows[o] * dim, dim, p, s);
+          scores[o] = s.score;
+          if (offers[o]->pair == requests[r]->pair && (!best_true || s.score > *best_true)) best_true = s.score;
+        }
+        if (!best_true) break;
+        counted[r] = 1;
+        size_t rank = 1;
+        for (size_t o = 0; o < offers.size(); ++o) {
+          if (offers[o]->pair != requests[r]->pair && scores[o] >= *best_true) ++rank;  // ties count against
+        }
+        for (size_t n = 0; n < 3; ++n) per_request[r].hits[m][n] += rank <= n + 1 ? 1 : 0;
+      }
+    }
+  });
+  EvalMatchRow row;
+  row.language = language;
+  Counts total;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    if (!counted[r]) continue;
+    ++row.requests;
+    for (int m = 0; m < 4; ++m) {
+      for (int n = 0; n < 3; ++n) total.hits[m][n] += per_request[r].hits[m][n];
+    }
+  }
+  TopN* tops[4] = {&row.t, &row.ts, &row.tts, &row.notext};
+  const double denom = row.requests == 0 ? 1.0 : static_cast<double>(row.requests);
+  for (int m = 0; m < 4; ++m) {
+    tops[m]->top1 = static_cast<double>(total.hits[m][0]) / denom;
+    tops[m]->top2 = static_cast<double>(total.hits[m][1]) / denom;
+    tops[m]->top3 = static_cast<double>(total.hits[m][2]) / denom;
+  }
+  return row;
+}
+
+}  // namespace
+
+Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const EvalMatchOptions& options) {
+  if (options.delta_time_ms <= 0 || !(options.delta_km > 0) || !(options.alpha >= 0 && options.alpha <= 1)) {
+    return make_error(ErrorCode::kInvalidArgument, "delta_time and delta_km must be positive, alpha in [0, 1]");
+  }
+  auto content = read_file(options.stream_path);
+  if (!content) return tl::unexpected(content.error());
+
+  std::vector<StreamPost> posts;
+  simdjson::ondemand::parser parser;
+  size_t line_no = 0;
+  for (size_t at = 0; at < content->size();) {
+    size_t nl = content->find('\n', at);
+    if (nl == std::string::npos) nl = content->size();
+    std::string_view line(content->data() + at, nl - at);
+    at = nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    auto post = parse_record(parser, line, options.stream_path, line_no);
+    if (!post) return tl::unexpected(post.error());
+    posts.push_back(std::move(*post));
+  }
+  if (posts.empty()) return make_error(ErrorCode::kParseError, options.stream_path + ": no records");
+
+  // Encode every post once.
+  const size_t dim = encoder.dim();
+  std::vector<std::string> normalized(posts.size());
+  parallel_for(posts.size(), options.threads, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) normalized[i] = text::normalize_text(posts[i].text);
+  });
+  const std::vector<std::string_view> views(normalized.begin(), normalized.end());
+  std::vector<float> vectors(posts.size() * dim);
+  if (options.progress) options.progress("encode", 0, posts.size());
+  if (auto st = encoder.encode(views, vectors, options.threads); !st) return tl::unexpected(st.error());
+  if (options.progress) options.progress("encode", posts.size(), posts.size());
+
+  std::map<std::string, std::vector<size_t>> by_lang;  // sorted languages
+  for (size_t i = 0; i < posts.size(); ++i) by_lang[posts[i].lang].push_back(i);
+
+  EvalMatchReport report;
+  report.encoder = std::string(encoder.name());
+  report.stream = options.stream_path;
+  report.delta_time_ms = options.delta_time_ms;
+  report.delta_km = options.delta_km;
+  report.alpha = options.alpha;
+  report.seed = options.seed;
+  const uint64_t total_runs = by_lang.size() + 1;
+  uint64_t done = 0;
+  for (const auto& [lang, ids] : by_lang) {
+    std::vector<const StreamPost*> req, off;
+    std::vector<size_t> req_rows, off_rows;
+    for (const size_t i : ids) {
+      (posts[i].request ? req : off).push_back(&posts[i]);
+      (posts[i].request ? req_rows : off_rows).push_back(i);
+    }
+    report.rows.push_back(run(lang, req, req_rows, off, off_rows, vectors, dim, options));
+    if (options.progress) options.progress("match", ++done, total_runs);
+  }
+
+  // Random-language run: pairs in order of first appearance; per pair, draw the request's
+  // language then the offer's, each uniformly among the languages that pair has for it.
+  std::vector<std::string> pair_order;
+  std::map<std::string, std::pair<std::map<std::string, size_t>, std::map<std::string, size_t>>> members;
+  for (size_t i = 0; i < posts.size(); ++i) {
+    auto [it, inserted] = members.try_emplace(posts[i].pair);
+    if (inserted) pair_order.push_back(posts[i].pair);
+    (posts[i].request ? it->second.first : it->second.second).try_emplace(posts[i].lang, i);
+  }
+  uint64_t state = options.seed;
+  std::vector<const StreamPost*> req, off;
+  std::vector<size_t> req_rows, off_rows;
+  for (const auto& pair : pair_order) {
+    const auto& [requests, offers] = members[pair];
+    if (requests.empty() || offers.empty()) continue;
+    auto r = requests.begin();
+    std::advance(r, static_cast<std::ptrdiff_t>(draw(state, requests.size())));
+    auto o = offers.begin();
+    std::advance(o, static_cast<std::ptrdiff_t>(draw(state, offers.size())));
+    req.push_back(&posts[r->second]);
+    req_rows.push_back(r->second);
+    off.push_back(&posts[o->second]);
+    off_rows.push_back(o->second);
+  }
+  report.rows.push_back(run("random", req, req_rows, off, off_rows, vectors, dim, options));
+  if (options.progress) options.progress("match", ++done, total_runs);
+
+  EvalMatchRow mean;
+  mean.language = "mean";
+  const double k = static_cast<double>(by_lang.size());
+  for (size_t i = 0; i < by_lang.size(); ++i) {
+    const EvalMatchRow& row = report.rows[i];
+    mean.requests += row.requests;
+    for (auto [dst, src] : {std::pair{&mean.t, &row.t}, {&mean.ts, &row.ts}, {&mean.tts, &row.tts}, {&mean.notext, &row.notext}}) {
+      dst->top1 += src->top1 / k;
+      dst->top2 += src->top2 / k;
+      dst->top3 += src->top3 / k;
+    }
+  }
+  report.rows.push_back(mean);
+  return report;
+}
+
+std::string EvalMatchReport::to_text() const {
+  std::string out;
+  char buf[512];
+  std::snprintf(buf, sizeof(buf),
+                "Matching on %s, encoder %s, delta_time %.6g d, delta_distance %.6g km, alpha %.6g, seed %llu\n\n",
+                stream.c_str(), encoder.c_str(), static_cast<double>(delta_time_ms) / 86'400'000.0, delta_km, alpha,
+                static_cast<unsigned long long>(seed));
+  out += buf;
+  out += "| language | n | T@1 | T@2 | T@3 | TS@1 | TS@2 | TS@3 | TTS@1 | TTS@2 | TTS@3 | floor@1 | floor@2 | floor@3 |\n";
+  out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& row : rows) {
+    std::snprintf(buf, sizeof(buf), "| %s | %zu", row.language.c_str(), row.requests);
+    out += buf;
+    for (const TopN* t : {&row.t, &row.ts, &row.tts, &row.notext}) {
+      std::snprintf(buf, sizeof(buf), " | %.3f | %.3f | %.3f", t->top1, t->top2, t->top3);
+      out += buf;
+    }
+    out += " |\n";
+  }
+  return out;
+}
+
+std::string EvalMatchReport::to_json() const {
+  JsonWriter w;
+  w.begin_object();
+  w.key("encoder").value(encoder).key("stream").value(stream);
+  w.key("delta_time_ms").value(delta_time_ms).key("delta_km").value(delta_km).key("alpha").value(alpha);
+  w.key("seed").value(seed);
+  w.key("rows").begin_array();
+  for (const auto& row : rows) {
+    w.begin_object().key("language").value(row.language).key("requests").value(static_cast<uint64_t>(row.requests));
+    for (auto [name, t] : {std::pair{"t", &row.t}, {"ts", &row.ts}, {"tts", &row.tts}, {"notext", &row.notext}}) {
+      w.key(name).begin_object().key("top1").value(t->top1).key("top2").value(t->top2).key("top3").value(t->top3).end_object();
+    }
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.take();
+}
+
+}  // namespace crema::match

@@ -1,0 +1,261 @@
+// match(): exact windowed candidate generation for tts/notext (a latitude-row/longitude-cell
+// grid whose cells keep their offers in time order), brute force for t/ts.
+#include "crema/match/matcher.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <numbers>
+#include <string>
+#include <unordered_map>
+
+#include "crema/common/parallel.h"
+#include "scoring.h"
+
+namespace crema::match {
+namespace {
+
+constexpr double kEarthRadiusKm = 6371.0088;
+constexpr double kDegToRad = std::numbers::pi / 180.0;
+constexpr double kKmPerDegree = kEarthRadiusKm * kDegToRad;
+// Relative slack on the window bounds so rounding can never drop an offer inside them.
+constexpr double kSlack = 1e-6;
+// Bounds the grid's memory for tiny δ_km; rows taller than δ_km only cost speed.
+constexpr double kMaxRows = 1 << 20;
+
+// Coordinates outside [-90, 90] x [-180, 180] (or NaN) count as no coordinates.
+bool located(const MatchPost& p) {
+  return p.geo.has_value() && p.geo->lat >= -90.0 && p.geo->lat <= 90.0 && p.geo->lon >= -180.0 &&
+         p.geo->lon <= 180.0;
+}
+
+// Offers in time order (ties by index), with the time of each for binary search.
+struct TimeList {
+  std::vector<uint32_t> offers;
+  std::vector<int64_t> times;
+
+  void build(std::vector<uint32_t> ids, std::span<const MatchPost> posts) {
+    std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) {
+      return posts[a].time_ms != posts[b].time_ms ? posts[a].time_ms < posts[b].time_ms : a < b;
+    });
+    offers = std::move(ids);
+    times.resize(offers.size());
+    for (size_t i = 0; i < offers.size(); ++i) times[i] = posts[offers[i]].time_ms;
+  }
+
+  // Calls fn(offer) for every offer with |t - time| <= delta.
+  template <typename Fn>
+  void for_window(int64_t t, int64_t delta, Fn&& fn) const {
+    const int64_t lo = t > INT64_MIN + delta ? t - delta : INT64_MIN;
+    const int64_t hi = t < INT64_MAX - delta ? t + delta : INT64_MAX;
+    auto it = std::lower_bound(times.begin(), times.end(), lo);
+    for (auto i = static_cast<size_t>(it - times.begin()); i < times.size() && times[i] <= hi; ++i) fn(offers[i]);
+  }
+};
+
+// Located offers bucketed by latitude row (height δ_km) and longitude cell. A row's cells
+// are widened by 1/cos of the row's most poleward latitude, so a cell spans at least δ_km
+// east-west anywhere in the row; rows touching a pole have one cell.
+class GeoGrid {
+ public:
+  GeoGrid(std::span<const MatchPost> posts, const std::vector<uint32_t>& ids, double delta_km)
+      : row_deg_(std::clamp(delta_km / kKmPerDegree, 180.0 / kMaxRows, 180.0)) {
+    rows_ = std::max(1, static_cast<int>(std::ceil(180.0 / row_deg_)));
+    cols_.resize(static_cast<size_t>(rows_));
+    for (int r = 0; r < rows_; ++r) {
+      const double lo = -90.0 + r * row_deg_;
+      const double hi = std::min(90.0, lo + row_deg_);
+      const double poleward = std::max(std::fabs(lo), std::fabs(hi));
+      const double width_km = 360.0 * kKmPerDegree * std::cos(std::min(90.0, poleward) * kDegToRad);
+      cols_[static_cast<size_t>(r)] = std::clamp(static_cast<int>(std::floor(width_km / delta_km)), 1, 1 << 22);
+    }
+    std::unordered_map<uint64_t, std::vector<uint32_t>> members;
+    for (const uint32_t id : ids) {
+      const int row = row_of(posts[id].geo->lat);
+      members[key(row, col_of(row, posts[id].geo->lon))].push_back(id);
+    }
+    cells_.reserve(members.size());
+    for (auto& [k, v] : members) cells_[k].build(std::move(v), posts);
+  }
+
+  // Calls fn(offer) for every offer in a cell that may hold points within δ_km of p and
+  // whose time is within delta_ms of t. Each offer at most once.
+  template <typename Fn>
+  void for_candidates(GeoPoint p, double delta_km, int64_t t, int64_t delta_ms, Fn&& fn) const {
+    const double theta = delta_km / kEarthRadiusKm * (1 + kSlack);  // angular radius
+    const double dlat = theta / kDegToRad;
+    const int r0 = row_of(std::max(-90.0, p.lat - dlat));
+    const int r1 = row_of(std::min(90.0, p.lat + dlat));
+    // Longitude half-width of the spherical cap; all longitudes once the cap reaches a pole.
+    double dlon = 180.0;
+    const double lat_rad = std::fabs(p.lat) * kDegToRad;
+    if (lat_rad + theta < std::numbers::pi / 2) {
+      dlon = std::asin(std::min(1.0, std::sin(theta) / std::cos(lat_rad))) / kDegToRad * (1 + kSlack) + 1e-9;
+    }
+    for (int r = r0; r <= r1; ++r) {
+      const int n = cols_[static_cast<size_t>(r)];
+      const double width = 360.0 / n;
+      int c0 = 0;
+      int count = n;
+      if (dlon < 180.0) {
+        const auto first = static_cast<int64_t>(std::floor((p.lon - dlon + 180.0) / width));
+        const auto last = static_cast<int64_t>(std::floor((p.lon + dlon + 180.0) / width));
+        if (last - first + 1 < n) {
+          c0 = static_cast<int>(((first % n) + n) % n);  // wraps across the antimeridian
+          count = static_cast<int>(last - first + 1);
+        }
+      }
+      for (int i = 0; i < count; ++i) {
+        const auto it = cells_.find(key(r, (c0 + i) % n));
+        if (it != cells_.end()) it->second.for_window(t, delta_ms, fn);
+      }
+    }
+  }
+
+ private:
+  int row_of(double lat) const {
+    return std::clamp(static_cast<int>(std::floor((lat + 90.0) / row_deg_)), 0, rows_ - 1);
+  }
+  int col_of(int row, double lon) const {
+    const int n = cols_[static_cast<size_t>(row)];
+    const double x = std::floor((lon + 180.0) / (360.0 / n));
+    return ((static_cast<int>(x) % n) + n) % n;  // lon = 180 is the same cell as -180
+  }
+  static uint64_t key(int row, int col) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(row)) << 32) | static_cast<uint32_t>(col);
+  }
+
+  double row_deg_;
+  int rows_ = 1;
+  std::vector<int> cols_;
+  std::unordered_map<uint64_t, TimeList> cells_;
+};
+
+Status check_set(const MatchSet& set, const char* what, bool need_vectors) {
+  if (!need_vectors && set.vectors.empty()) return {};
+  if (set.vectors.size() != set.posts.size() * set.dim) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(what) + ": " + std::to_string(set.vectors.size()) + " floats for " +
+                          std::to_string(set.posts.size()) + " posts of dimension " + std::to_string(set.dim));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Method> parse_method(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "tts") return Method::kTts;
+  if (lower == "ts") return Method::kTs;
+  if (lower == "t") return Method::kT;
+  if (lower == "notext") return Method::kNoText;
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown match method '" + std::string(name) + "' (known: tts, ts, t, notext)");
+}
+
+std::string_view method_name(Method method) {
+  switch (method) {
+    case Method::kTts: return "tts";
+    case Method::kTs: return "ts";
+    case Method::kT: return "t";
+    case Method::kNoText: return "notext";
+  }
+  return "tts";
+}
+
+double haversine_km(GeoPoint a, GeoPoint b) {
+  const double dlat = (b.lat - a.lat) * kDegToRad;
+  const double dlon = (b.lon - a.lon) * kDegToRad;
+  const double s1 = std::sin(dlat / 2);
+  const double s2 = std::sin(dlon / 2);
+  const double h = s1 * s1 + std::cos(a.lat * kDegToRad) * std::cos(b.lat * kDegToRad) * s2 * s2;
+  return 2.0 * kEarthRadiusKm * std::atan2(std::sqrt(h), std::sqrt(std::max(0.0, 1.0 - h)));
+}
+
+Result<std::vector<RequestMatches>> match(const MatchSet& requests, const MatchSet& offers, const MatchParams& params,
+                                          MatchStats* stats) {
+  const bool text = params.method != Method::kNoText;
+  if (text && requests.dim != offers.dim) {
+    return make_error(ErrorCode::kInvalidArgument, "dimension mismatch: requests have " + std::to_string(requests.dim) +
+                                                       ", offers " + std::to_string(offers.dim));
+  }
+  if (auto st = check_set(requests, "requests", text); !st) return tl::unexpected(st.error());
+  if (auto st = check_set(offers, "offers", text); !st) return tl::unexpected(st.error());
+  if (params.delta_time_ms <= 0 || !(params.delta_km > 0) || !std::isfinite(params.delta_km)) {
+    return make_error(ErrorCode::kInvalidArgument, "delta_time and delta_km must be positive");
+  }
+  if (params.top_n < 1) return make_error(ErrorCode::kInvalidArgument, "top_n must be at least 1");
+  if (!(params.alpha >= 0 && params.alpha <= 1)) return make_error(ErrorCode::kInvalidArgument, "alpha must be in [0, 1]");
+  if (std::isnan(params.min_score)) return make_error(ErrorCode::kInvalidArgument, "min_score is NaN");
+  if (offers.posts.size() > UINT32_MAX) return make_error(ErrorCode::kInvalidArgument, "too many offers");
+
+  const bool uses_location = params.method != Method::kT;
+  const bool windowed = (params.method == Method::kTts || params.method == Method::kNoText) && !params.exhaustive &&
+                        params.min_score >= 0;
+  const bool vectors = !requests.vectors.empty() && !offers.vectors.empty() && requests.dim == offers.dim;
+  const size_t dim = requests.dim;
+
+  MatchStats st;
+  st.requests = requests.posts.size();
+  st.offers = offers.posts.size();
+  std::vector<uint32_t> located_ids, unlocated_ids;
+  for (size_t i = 0; i < offers.posts.size(); ++i) {
+    (located(offers.posts[i]) ? located_ids : unlocated_ids).push_back(static_cast<uint32_t>(i));
+  }
+  st.unlocated_offers = unlocated_ids.size();
+  for (const auto& r : requests.posts) st.unlocated_requests += located(r) ? 0 : 1;
+
+  std::optional<GeoGrid> grid;
+  TimeList unlocated_by_time, all_by_time;
+  if (windowed) {
+    grid.emplace(offers.posts, located_ids, params.delta_km);
+    if (params.allow_unlocated) {
+      unlocated_by_time.build(unlocated_ids, offers.posts);
+      std::vector<uint32_t> all(offers.posts.size());
+      for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint32_t>(i);
+      all_by_time.build(std::move(all), offers.posts);
+    }
+  }
+
+  std::vector<RequestMatches> out(requests.posts.size());
+  std::vector<size_t> scored_per_request(requests.posts.size(), 0);
+  parallel_for(requests.posts.size(), params.threads, [&](size_t begin, size_t end) {
+    std::vector<ScoredOffer> kept;
+    for (size_t r = begin; r < end; ++r) {
+      out[r].request = r;
+      const MatchPost& req = requests.posts[r];
+      const bool req_located = located(req);
+      if (uses_location && !req_located && !params.allow_unlocated) continue;
+      const float* rv = vectors ? requests.vectors.data() + r * dim : nullptr;
+      kept.clear();
+      size_t scored = 0;
+      const auto consider = [&](uint32_t o) {
+        const MatchPost& off = offers.posts[o];
+        if (uses_location && !located(off) && !params.allow_unlocated) return;
+        ScoredOffer s;
+        s.offer = o;
+        detail::score_pair(req, rv, off, vectors ? offers.vectors.data() + size_t{o} * dim : nullptr, dim, params, s);
+        ++scored;
+        if (s.score > params.min_score) kept.push_back(s);
+      };
+      if (!windowed) {
+        for (size_t o = 0; o < offers.posts.size(); ++o) consider(static_cast<uint32_t>(o));
+      } else if (!req_located) {
+        all_by_time.for_window(req.time_ms, params.delta_time_ms, consider);
+      } else {
+        grid->for_candidates(*req.geo, params.delta_km, req.time_ms, params.delta_time_ms, consider);
+        if (params.allow_unlocated) unlocated_by_time.for_window(req.time_ms, params.delta_time_ms, consider);
+      }
+      scored_per_request[r] = scored;
+      const auto n = std::min(kept.size(), static_cast<size_t>(params.top_n));
+      std::partial_sort(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(n), kept.end(), detail::better);
+      out[r].offers.assign(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+  });
+  for (const size_t s : scored_per_request) st.pairs_scored += s;
+  if (stats != nullptr) *stats = st;
+  return out;
+}
+
+}  // namespace crema::match
