@@ -109,6 +109,11 @@ class Store {
 
   virtual Result<bool> has_post(const std::string& id) = 0;
 
+  // The stored post with this id, or nullopt. Fields round-trip exactly, except that an
+  // empty `lang`/`place`/`user` and a missing geo are stored as SQL NULL (same meaning).
+  // post.source is where the post was first read.
+  virtual Result<std::optional<ProcessedPost>> get_post(const std::string& id) = 0;
+
   // Calls fn(id, raw_text) for every post that is not a duplicate, in insertion order
   // (used to rebuild the near-duplicate index on resume).
   virtual Status for_each_original(const std::function<void(const std::string&, const std::string&)>& fn) = 0;
@@ -121,6 +126,10 @@ class Store {
   virtual Status replace_matches(int64_t run_id, std::span<const StoredMatch> matches) = 0;
 
   virtual Result<Counts> counts() = 0;
+
+  // Runs SQLite's integrity_check and foreign_key_check over the whole file (seconds per
+  // GB). kCorrupt, naming the first problems, when either finds anything.
+  virtual Status check_integrity() = 0;
 
   // Writes one JSONL line per post: id, created_at, lang, label, probs, resources,
   // duplicate_of, lat, lon, text. And a CSV with the same columns (no probs/text arrays).

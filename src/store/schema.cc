@@ -1,0 +1,218 @@
+#include "schema.h"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "crema/store/store.h"
+
+namespace crema::store {
+namespace {
+
+// Version 1. Columns are described in docs/store.md. Changing anything here means a new
+// kSchemaVersion and a migration below; never edit a released version in place.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  id             INTEGER PRIMARY KEY,
+  started_at_ms  INTEGER NOT NULL,
+  finished_at_ms INTEGER,
+  command_line   TEXT NOT NULL,
+  inputs         TEXT NOT NULL CHECK (json_valid(inputs)),
+  config         TEXT NOT NULL CHECK (json_valid(config)),
+  summary        TEXT CHECK (summary IS NULL OR json_valid(summary))
+);
+CREATE TABLE checkpoints (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  input  TEXT NOT NULL,
+  offset INTEGER NOT NULL,
+  line   INTEGER NOT NULL,
+  PRIMARY KEY (run_id, input)
+) WITHOUT ROWID;
+CREATE TABLE posts (
+  seq                 INTEGER PRIMARY KEY,
+  id                  TEXT NOT NULL UNIQUE,
+  created_at_ms       INTEGER NOT NULL,
+  text                TEXT NOT NULL,
+  normalized          TEXT NOT NULL,
+  lang_given          TEXT,
+  lang                TEXT NOT NULL,
+  lat                 REAL,
+  lon                 REAL,
+  place               TEXT,
+  user                TEXT,
+  kind_given          TEXT,
+  duplicate_of        TEXT,
+  prefilter_pass      INTEGER,
+  prefilter_rules     TEXT NOT NULL,
+  label               TEXT NOT NULL,
+  p_request           REAL NOT NULL,
+  p_offer             REAL NOT NULL,
+  p_request_and_offer REAL NOT NULL,
+  p_irrelevant        REAL NOT NULL,
+  label_from_input    INTEGER NOT NULL,
+  resources           TEXT NOT NULL,
+  source_file         TEXT,
+  source_line         INTEGER,
+  run_id              INTEGER NOT NULL REFERENCES runs(id)
+);
+CREATE INDEX posts_label ON posts(label);
+CREATE INDEX posts_created_at ON posts(created_at_ms);
+CREATE INDEX posts_duplicate_of ON posts(duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE TABLE embeddings (
+  post_seq INTEGER PRIMARY KEY REFERENCES posts(seq),
+  dim      INTEGER NOT NULL,
+  vector   BLOB NOT NULL
+);
+CREATE TABLE rejects (
+  seq     INTEGER PRIMARY KEY,
+  run_id  INTEGER NOT NULL REFERENCES runs(id),
+  input   TEXT NOT NULL,
+  line    INTEGER NOT NULL,
+  post_id TEXT,
+  reason  TEXT NOT NULL,
+  excerpt TEXT NOT NULL,
+  UNIQUE (input, line, reason)
+);
+CREATE TABLE matches (
+  request_id TEXT NOT NULL,
+  rank       INTEGER NOT NULL CHECK (rank >= 1),
+  offer_id   TEXT NOT NULL,
+  score      REAL NOT NULL,
+  s_text     REAL NOT NULL,
+  w_time     REAL NOT NULL,
+  w_loc      REAL NOT NULL,
+  km         REAL,
+  run_id     INTEGER NOT NULL REFERENCES runs(id),
+  PRIMARY KEY (request_id, rank)
+) WITHOUT ROWID;
+CREATE INDEX matches_offer ON matches(offer_id);
+)sql";
+
+constexpr std::array<std::string_view, 6> kTables = {"runs", "checkpoints", "posts", "embeddings", "rejects", "matches"};
+
+struct Header {
+  int64_t application_id = 0;
+  int64_t user_version = 0;
+  int64_t objects = 0;  // rows of sqlite_schema
+};
+
+Result<int64_t> query_int(sqlite::Database& db, const char* sql, std::string_view what) {
+  auto stmt = db.prepare(sql, what);
+  if (!stmt) return tl::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return make_error(ErrorCode::kInternal, "store " + db.path() + ": " + std::string(what) + ": no row");
+  return stmt->column_int64(0);
+}
+
+Result<Header> read_header(sqlite::Database& db) {
+  Header header;
+  // The first read of the file: this is where "not a database" shows up.
+  auto app = query_int(db, "PRAGMA application_id", "reading the file header");
+  if (!app) {
+    if (app.error().code == ErrorCode::kCorrupt) {
+      return make_error(ErrorCode::kCorrupt, "store " + db.path() +
+                                                 ": not a crema store (not an SQLite database, or a damaged one): " +
+                                                 app.error().message);
+    }
+    return tl::unexpected(app.error());
+  }
+  header.application_id = *app;
+  auto version = query_int(db, "PRAGMA user_version", "reading the schema version");
+  if (!version) return tl::unexpected(version.error());
+  header.user_version = *version;
+  auto objects = query_int(db, "SELECT count(*) FROM sqlite_schema", "listing tables");
+  if (!objects) return tl::unexpected(objects.error());
+  header.objects = *objects;
+  return header;
+}
+
+bool is_blank(const Header& header) {
+  return header.application_id == 0 && header.user_version == 0 && header.objects == 0;
+}
+
+Status create_schema(sqlite::Database& db) {
+  auto txn = sqlite::Transaction::begin(db, /*immediate=*/true);
+  if (!txn) return tl::unexpected(txn.error());
+  // Another process may have created the store while we waited for the write lock.
+  auto header = read_header(db);
+  if (!header) return tl::unexpected(header.error());
+  if (!is_blank(*header)) return txn->commit();
+  if (auto status = db.exec(kSchemaV1, "creating the schema"); !status) return status;
+  // Both pragmas write the file header inside this transaction: a store either has its
+  // whole schema and its stamp, or neither.
+  const std::string stamp = "PRAGMA application_id = " + std::to_string(kApplicationId) +
+                            "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
+  if (auto status = db.exec(stamp.c_str(), "stamping the schema version"); !status) return status;
+  return txn->commit();
+}
+
+Status check_tables(sqlite::Database& db) {
+  for (std::string_view table : kTables) {
+    auto stmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", "listing tables");
+    if (!stmt) return tl::unexpected(stmt.error());
+    stmt->bind(1, table);
+    auto row = stmt->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) {
+      return make_error(ErrorCode::kCorrupt,
+                        "store " + db.path() + ": damaged crema store: table '" + std::string(table) + "' is missing");
+    }
+  }
+  return {};
+}
+
+Status set_connection_pragmas(sqlite::Database& db) {
+  // WAL: readers never block the writer and a commit is one append to the log.
+  auto mode = db.prepare("PRAGMA journal_mode = WAL", "switching to WAL");
+  if (!mode) return tl::unexpected(mode.error());
+  auto row = mode->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row || mode->column_text(0) != "wal") {
+    return make_error(ErrorCode::kUnsupported,
+                      "store " + db.path() + ": the file system does not support SQLite's WAL mode (journal mode is '" +
+                          std::string(*row ? mode->column_text(0) : "") + "'); put the store on a local disk");
+  }
+  // synchronous=FULL fsyncs the WAL at every commit, so a batch that write_batch reported
+  // as committed survives kill -9 and power loss (NORMAL would only survive the former).
+  // foreign_keys is per connection and off by default. cache_size < 0 is in KiB.
+  return db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
+                 "setting connection options");
+}
+
+}  // namespace
+
+Result<int> prepare_schema(sqlite::Database& db) {
+  auto header = read_header(db);
+  if (!header) return tl::unexpected(header.error());
+  if (is_blank(*header)) {
+    // WAL must be chosen outside a transaction; on a blank file it costs nothing.
+    if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
+    if (auto status = create_schema(db); !status) return tl::unexpected(status.error());
+    header = read_header(db);
+    if (!header) return tl::unexpected(header.error());
+  }
+  if (header->application_id != kApplicationId) {
+    return make_error(ErrorCode::kCorrupt, "store " + db.path() +
+                                               ": not a crema store (an SQLite database of another application, "
+                                               "application_id " +
+                                               std::to_string(header->application_id) + ")");
+  }
+  if (header->user_version > kSchemaVersion) {
+    return make_error(ErrorCode::kUnsupported, "store " + db.path() + ": schema version " +
+                                                   std::to_string(header->user_version) +
+                                                   " was made by a newer crema; this build reads up to version " +
+                                                   std::to_string(kSchemaVersion));
+  }
+  // Version 1 is the first; a store older than it cannot exist (the stamp is written in
+  // the same transaction as the schema). Migrations from version v to v+1 go here.
+  if (header->user_version < 1) {
+    return make_error(ErrorCode::kCorrupt, "store " + db.path() + ": damaged crema store: schema version " +
+                                               std::to_string(header->user_version));
+  }
+  if (auto status = check_tables(db); !status) return tl::unexpected(status.error());
+  if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
+  return static_cast<int>(header->user_version);
+}
+
+}  // namespace crema::store
