@@ -23,11 +23,7 @@ constexpr double kSlack = 1e-6;
 // Bounds the grid's memory for tiny δ_km; rows taller than δ_km only cost speed.
 constexpr double kMaxRows = 1 << 20;
 
-// Coordinates outside [-90, 90] x [-180, 180] (or NaN) count as no coordinates.
-bool located(const MatchPost& p) {
-  return p.geo.has_value() && p.geo->lat >= -90.0 && p.geo->lat <= 90.0 && p.geo->lon >= -180.0 &&
-         p.geo->lon <= 180.0;
-}
+using detail::located;
 
 // Offers in time order (ties by index), with the time of each for binary search.
 struct TimeList {

@@ -11,6 +11,12 @@
 
 namespace crema::match::detail {
 
+// Coordinates outside [-90, 90] x [-180, 180] (or NaN) count as no coordinates.
+inline bool located(const MatchPost& p) {
+  return p.geo.has_value() && p.geo->lat >= -90.0 && p.geo->lat <= 90.0 && p.geo->lon >= -180.0 &&
+         p.geo->lon <= 180.0;
+}
+
 inline float dot(const float* a, const float* b, size_t dim) {
   float s = 0;
   for (size_t d = 0; d < dim; ++d) s += a[d] * b[d];
@@ -32,7 +38,7 @@ inline void score_pair(const MatchPost& r, const float* rv, const MatchPost& o, 
                        const MatchParams& p, ScoredOffer& out) {
   out.s_text = (rv != nullptr && ov != nullptr) ? dot(rv, ov, dim) : 0.0F;
   out.w_time = time_weight(r.time_ms, o.time_ms, p.delta_time_ms);
-  if (r.geo && o.geo) {
+  if (located(r) && located(o)) {
     out.km = haversine_km(*r.geo, *o.geo);
     out.w_loc = location_weight(out.km, p.delta_km);
   } else {
