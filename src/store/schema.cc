@@ -111,9 +111,9 @@ Result<Header> read_header(sqlite::Database& db) {
   auto app = query_int(db, "PRAGMA application_id", "reading the file header");
   if (!app) {
     if (app.error().code == ErrorCode::kCorrupt) {
-      return make_error(ErrorCode::kCorrupt, "store " + db.path() +
-                                                 ": not a crema store (not an SQLite database, or a damaged one): " +
-                                                 app.error().message);
+      // The SQLite error already names the file; say what it means for the user.
+      return make_error(ErrorCode::kCorrupt, app.error().message + " (not a crema store: not an SQLite database, "
+                                                                   "or a damaged one)");
     }
     return tl::unexpected(app.error());
   }
