@@ -29,6 +29,10 @@ struct DedupOptions {
 // URLs, @mentions and "rt". Sorted and unique.
 std::vector<std::string> dedup_words(std::string_view raw_text);
 
+// Streaming index: each add() costs time linear in the post's words (bounded bucket
+// walks), so a whole stream is linear in its size. Memory: a few hundred bytes per original
+// (word hashes, id, LSH links), nothing per duplicate. Not thread-safe; movable only via
+// the owning pointer.
 class NearDuplicateIndex {
  public:
   explicit NearDuplicateIndex(const DedupOptions& options = {});
@@ -38,8 +42,11 @@ class NearDuplicateIndex {
 
   // Returns the id of the earliest added post this one near-duplicates, or nullopt; then
   // adds this post (only originals are indexed, so chains link to the first post).
+  // A post with no content words (only URLs, mentions, stop words) is always an original
+  // and never a match target.
   std::optional<std::string> add(std::string_view id, std::string_view raw_text);
 
+  // Number of originals so far (add() calls that returned nullopt).
   size_t size() const;
 
  private:

@@ -51,6 +51,9 @@ struct ReaderOptions {
   Format format = Format::kAuto;  // kAuto: .csv -> CSV, .tsv/.tab -> TSV, else JSONL
   ColumnMap columns;
   size_t max_record_bytes = 1 << 20;  // 1 MiB
+  // When false, a record without created_at gets created_at_ms = 0 instead of a reject
+  // (classify-only data has no times). An unparseable time is always a reject.
+  bool require_time = true;
 };
 
 // A record that could not become a Post.
@@ -68,6 +71,9 @@ std::string reject_to_json(const Reject& reject);
 // Parses one JSON object in any supported shape. Errors are parse errors whose message is
 // the reject reason. `source` only fills Post::source.
 Result<Post> parse_json_post(std::string_view json, const SourceRef& source = {});
+// Same, with ReaderOptions::require_time's meaning for a missing created_at.
+// Thread-safe (one parser per thread).
+Result<Post> parse_json_post(std::string_view json, const SourceRef& source, bool require_time);
 
 // Validates a post's fields (non-empty id and text, valid UTF-8, lat/lon in range);
 // shared by every format. Returns the reject reason on failure.
