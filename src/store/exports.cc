@@ -60,8 +60,8 @@ class AtomicOutput {
       return make_error(ErrorCode::kIoError, "cannot move " + tmp_ + " to " + path_ + ": " + reason);
     }
     // Make the rename itself durable.
-    std::string dir = std::filesystem::path(path_).parent_path().string();
-    if (dir.empty()) dir = ".";
+    const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+    const std::filesystem::path dir = parent.empty() ? std::filesystem::path(".") : parent;
     const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) {
       ::fsync(dir_fd);

@@ -186,6 +186,12 @@ Result<int> prepare_schema(sqlite::Database& db) {
   auto header = read_header(db);
   if (!header) return tl::unexpected(header.error());
   if (is_blank(*header)) {
+    // 8 KiB pages (SQLite's default is 4 KiB): a post row with its ~1 KB of text and vector
+    // spans fewer pages, and each commit writes half as many WAL frames; measured ~1.5x
+    // faster batches (bench/store_bench.cc). Must precede WAL, which fixes the page size.
+    if (auto status = db.exec("PRAGMA page_size = 8192", "setting the page size"); !status) {
+      return tl::unexpected(status.error());
+    }
     // WAL must be chosen outside a transaction; on a blank file it costs nothing.
     if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
     if (auto status = create_schema(db); !status) return tl::unexpected(status.error());

@@ -81,6 +81,7 @@ TEST_F(StoreTest, CreatesVersionedWalSchema) {
   EXPECT_EQ(pragma(path_, "PRAGMA application_id"), "1129467201");  // "CRMA"
   EXPECT_EQ(pragma(path_, "PRAGMA user_version"), std::to_string(kSchemaVersion));
   EXPECT_EQ(pragma(path_, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(pragma(path_, "PRAGMA page_size"), "8192");
   EXPECT_EQ(pragma(path_, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "6");
   auto reopened = Store::open(path_);
   ASSERT_TRUE(reopened) << reopened.error().message;
