@@ -53,7 +53,9 @@ struct RunSummary {
   uint64_t unlocated_requests = 0;
   uint64_t matches = 0, matched_requests = 0;
   double seconds = 0;
-  double ingest_seconds = 0, process_seconds = 0, store_seconds = 0, match_seconds = 0;
+  // Wall time per stage: read + dedup, normalise + language + prefilter + classify, embed,
+  // store writes, matching (+ exports).
+  double ingest_seconds = 0, label_seconds = 0, embed_seconds = 0, store_seconds = 0, match_seconds = 0;
   std::string db_path, rejects_path, posts_jsonl, posts_csv, matches_jsonl, matches_csv;
   std::string encoder;
 
@@ -98,6 +100,7 @@ struct MatchJobOptions {
 
 struct MatchJobSummary {
   uint64_t read = 0, rejected = 0, requests = 0, offers = 0, classified = 0;
+  uint64_t repeated_ids = 0;  // records whose id appeared earlier in the input (skipped)
   uint64_t unlocated_requests = 0, matched_requests = 0, matches = 0;
   double seconds = 0;
   std::string to_json() const;
