@@ -26,6 +26,14 @@ struct Pattern {
 // Reads a pattern file. Errors name the file and line.
 Result<std::vector<Pattern>> load_patterns(const std::string& path);
 
+// Parses the contents of a pattern file; `source` names it in errors ("<source>:<line>: …").
+// Ids must be positive and unique, names non-empty without whitespace, regexes non-empty
+// valid UTF-8. A trailing '\r' (CRLF files) is ignored.
+Result<std::vector<Pattern>> parse_patterns(std::string_view content, const std::string& source);
+
+// True if this build has the Hyperscan backend.
+bool hyperscan_available();
+
 // Thread-safe after creation: match()/matching_ids() may be called concurrently.
 class Prefilter {
  public:
@@ -39,7 +47,8 @@ class Prefilter {
                                                  Backend backend = Backend::kAuto);
   virtual ~Prefilter() = default;
 
-  // True if any pattern matches text.
+  // True if any pattern matches text. text should be UTF-8; invalid bytes are matched as
+  // U+FFFD by both backends.
   virtual bool matches(std::string_view text) const = 0;
   // Ids of all matching patterns, ascending.
   virtual std::vector<int> matching_ids(std::string_view text) const = 0;
