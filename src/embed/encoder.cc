@@ -6,16 +6,11 @@
 #include "encoders.h"
 
 namespace crema::embed {
-namespace {
-
-constexpr size_t kTfidfDefaultDim = 512;
-
-}  // namespace
 
 Result<std::unique_ptr<Encoder>> make_encoder(std::string_view name, const EncoderOptions& options) {
   const std::string dir = options.models_dir.empty() ? resource_path("models") : options.models_dir;
   if (name == "glove-sif") return detail::make_glove_sif_encoder(dir);
-  if (name == "tfidf") return detail::make_tfidf_encoder(dir, kTfidfDefaultDim);
+  if (name == "tfidf") return detail::make_tfidf_encoder(dir, detail::kTfidfDefaultDim);
   // "tfidf-<dim>": the same features hashed into another power-of-two dimension.
   if (name.starts_with("tfidf-")) {
     const std::string_view digits = name.substr(6);

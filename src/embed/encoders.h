@@ -10,6 +10,10 @@
 
 namespace crema::embed::detail {
 
+// Dimension of "tfidf" (other dimensions are "tfidf-<dim>"); chosen by measurement, see
+// docs/encoders.md.
+inline constexpr size_t kTfidfDefaultDim = 1024;
+
 // The "tfidf" encoder with `dim` hashed dimensions (a power of two), reading
 // <models_dir>/tfidf/idf.bin.
 Result<std::unique_ptr<Encoder>> make_tfidf_encoder(const std::string& models_dir, size_t dim);

@@ -30,10 +30,8 @@ class TfidfEncoder final : public Encoder {
  public:
   TfidfEncoder(size_t dim, std::vector<uint8_t> idf, float idf_min, float idf_max)
       : dim_(dim), idf_(std::move(idf)), idf_min_(idf_min), idf_step_((idf_max - idf_min) / 255.0F) {
-    name_ = dim == kDefaultDim ? "tfidf" : "tfidf-" + std::to_string(dim);
+    name_ = dim == kTfidfDefaultDim ? "tfidf" : "tfidf-" + std::to_string(dim);
   }
-
-  static constexpr size_t kDefaultDim = 512;
 
   std::string_view name() const override { return name_; }
   size_t dim() const override { return dim_; }

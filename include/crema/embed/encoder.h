@@ -3,7 +3,8 @@
 // An Encoder maps texts to L2-normalised float vectors of a fixed dimension, so that
 // S_text = dot product = cosine similarity (CReMa eq. 1). Built-in encoders:
 //   "tfidf"     word and char n-grams hashed into a fixed number of buckets, sublinear TF,
-//               IDF from bundled corpus statistics (models/tfidf/)
+//               IDF from bundled corpus statistics (models/tfidf/); 1024 dims, or
+//               "tfidf-<dim>" for another power of two
 //   "glove-sif" SIF-weighted mean of GloVe 6B 100d vectors (models/glove-sif/), first
 //               principal component removed (Arora et al. 2017)
 // Transformer encoders arrive later behind the same interface.
@@ -36,13 +37,15 @@ struct EncoderOptions {
   std::string models_dir;  // empty = resource_path("models")
 };
 
-// Creates a built-in encoder by name. Unknown names list the known ones in the error.
+// Creates a built-in encoder by name, loading its files from models_dir. Unknown names list
+// the known ones in the error (kInvalidArgument); a missing model file is kNotFound/kIoError,
+// a damaged one kCorrupt. The encoder is immutable and may be shared across threads.
 Result<std::unique_ptr<Encoder>> make_encoder(std::string_view name, const EncoderOptions& options = {});
 
 // Names make_encoder() accepts.
 std::vector<std::string> encoder_names();
 
-// The encoder used when none is named (chosen by measurement, see README).
+// The encoder used when none is named (chosen by measurement, see docs/encoders.md).
 std::string_view default_encoder_name();
 
 }  // namespace crema::embed

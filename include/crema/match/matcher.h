@@ -8,10 +8,16 @@
 // on a sphere of radius 6371.0088 km.
 //
 // For tts and notext the candidate set is exact: W = 0 outside δ_time and δ_distance, so
-// only offers inside both windows are scored (a spatial grid plus time buckets finds them),
-// and nothing is lost to an approximate top-K. t and ts score every offer.
+// only offers inside both windows are scored (a latitude-row grid whose longitude cells
+// widen with latitude, wrapping at the antimeridian and whole rows at the poles; each cell
+// keeps its offers sorted by time and is binary-searched for the δ_time window), and
+// nothing is lost to an approximate top-K: the result equals brute force (exhaustive).
+// t and ts score every offer.
+// Coordinates: a post has none when geo is empty or outside [-90, 90] x [-180, 180]. For
+// tts, ts and notext such posts are not matched unless allow_unlocated (then W_location = 1
+// for any pair with an unlocated side); t ignores location. MatchStats counts them.
 // Ties: offers with equal score are ordered by offer index (input order), so results are
-// deterministic.
+// deterministic. match() is thread-safe (it only reads its inputs).
 #pragma once
 
 #include <cstddef>
