@@ -1,8 +1,10 @@
 // kill -9 in the middle of writing: the store must hold exactly the batches that committed.
 //
 // A child process resumes from the run's checkpoint and writes batches (each with its
-// checkpoint) until the parent SIGKILLs it at a random moment. The child reports each batch
-// on a pipe once write_batch has returned. After every kill the parent reopens the store and
+// checkpoint) until the parent SIGKILLs it at a random moment (mostly 0-60 ms after its
+// first new batch, so every such round makes progress however slow the machine; sometimes
+// blind, which can hit the open and WAL recovery). The child reports each batch on a pipe
+// once write_batch has returned. After every kill the parent reopens the store and
 // checks: the file passes integrity_check; the checkpoint sits on a batch boundary; every
 // reported batch is present (nothing committed lost), at most the one in flight beyond it;
 // and the posts, embeddings and rejects are exactly those of the committed batches.
@@ -77,8 +79,11 @@ struct Round {
   int status = 0;
 };
 
-// `committed_before`: batches already in the store, where the child starts.
-Round run_child_and_kill(const std::string& path, std::chrono::microseconds delay, uint64_t committed_before) {
+// Starts a child and SIGKILLs it `delay` after it reported its first batch or, when
+// wait_for_first is false, `delay` after the fork (so the kill can also land while the
+// child opens the store and recovers the WAL). `committed_before`: batches already stored.
+Round run_child_and_kill(const std::string& path, bool wait_for_first, std::chrono::microseconds delay,
+                         uint64_t committed_before) {
   Round round;
   round.reported = committed_before;
   int fds[2];
@@ -97,11 +102,15 @@ Round run_child_and_kill(const std::string& path, std::chrono::microseconds dela
     ::close(fds[0]);
     return round;
   }
+  uint64_t value = 0;
+  // A child that fails closes the pipe by exiting, so this read cannot hang.
+  if (wait_for_first && ::read(fds[0], &value, sizeof value) == static_cast<ssize_t>(sizeof value)) {
+    round.reported = value;
+  }
   std::this_thread::sleep_for(delay);
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &round.status, 0);
   round.killed = WIFSIGNALED(round.status) && WTERMSIG(round.status) == SIGKILL;
-  uint64_t value = 0;
   while (::read(fds[0], &value, sizeof value) == static_cast<ssize_t>(sizeof value)) round.reported = value;
   ::close(fds[0]);
   return round;
@@ -111,12 +120,12 @@ TEST(StoreCrash, KillNineLosesNothingCommittedAndKeepsNoPartialBatch) {
   ScratchDir dir;
   const std::string path = dir.file("crash.sqlite");
   uint64_t committed_before = 0;  // batches in the store before this round
-  int rounds_with_progress = 0;
   for (uint32_t seed : {11u, 22u, 33u, 44u, 55u, 66u, 77u, 88u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937 rng(seed);
-    const auto delay = std::chrono::microseconds(std::uniform_int_distribution<int>(20000, 250000)(rng));
-    const Round round = run_child_and_kill(path, delay, committed_before);
+    const bool wait_for_first = seed % 44 != 0;  // 2 of the 8 rounds kill at a blind moment
+    const auto delay = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 60000)(rng));
+    const Round round = run_child_and_kill(path, wait_for_first, delay, committed_before);
     ASSERT_TRUE(round.killed) << "the child exited by itself with status " << round.status
                               << " (exit code 2..7: it failed to open or write the store)";
 
@@ -145,7 +154,9 @@ TEST(StoreCrash, KillNineLosesNothingCommittedAndKeepsNoPartialBatch) {
     EXPECT_GE(committed, round.reported);
     EXPECT_LE(committed, round.reported + 1);
     EXPECT_GE(committed, committed_before);
-    if (round.reported > committed_before) ++rounds_with_progress;
+    if (wait_for_first) {
+      EXPECT_GT(committed, committed_before) << "the child reported a batch";
+    }
 
     auto counts = store.counts();
     ASSERT_TRUE(counts);
@@ -165,8 +176,6 @@ TEST(StoreCrash, KillNineLosesNothingCommittedAndKeepsNoPartialBatch) {
     EXPECT_FALSE(*store.has_post(post_id(committed, 0)));
     committed_before = committed;
   }
-  // The test means nothing if the child never got a batch in.
-  EXPECT_GE(rounds_with_progress, 4);
   EXPECT_GT(committed_before, 0u);
 }
 
