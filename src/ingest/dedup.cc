@@ -268,6 +268,8 @@ struct NearDuplicateIndex::Impl {
   }
 
   void store(std::string_view id, uint64_t ekey, bool lsh) {
+    // Links are 32-bit: past ~250 million originals new posts are no longer indexed.
+    if (next.size() + stride >= std::numeric_limits<uint32_t>::max()) return;
     const size_t p = stored();
     words.insert(words.end(), query.begin(), query.end());
     word_begin.push_back(words.size());

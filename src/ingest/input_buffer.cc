@@ -36,7 +36,10 @@ Status InputBuffer::open(const std::string& path, size_t max_buffer) {
   if (S_ISDIR(st.st_mode)) return make_error(ErrorCode::kInvalidArgument, "'" + path + "' is a directory");
   seekable_ = S_ISREG(st.st_mode);
   size_bytes_ = seekable_ ? static_cast<uint64_t>(st.st_size) : 0;
-  buf_.assign(std::min(kChunk, max_buffer_) + kPadding, '\0');
+  // A small file gets a buffer its size (opening many small files stays cheap); the buffer
+  // grows on demand when a record does not fit.
+  const size_t initial = seekable_ ? static_cast<size_t>(std::clamp<uint64_t>(size_bytes_ + 1, 4096, kChunk)) : kChunk;
+  buf_.assign(initial + kPadding, '\0');
   return {};
 }
 

@@ -224,7 +224,6 @@ class DelimitedReader final : public BufferedReader {
       : BufferedReader(options), delim_(csv ? ',' : '\t'), quoting_(csv) {}
 
   Status read_header() {
-    Record dummy;
     std::string_view rec;
     bool long_record = false;
     while (true) {
@@ -351,7 +350,7 @@ class DelimitedReader final : public BufferedReader {
 
   Result<bool> skip_long_record(bool& long_record) {
     long_record = true;
-    long_excerpt_.assign(input_.data() + input_.begin(), kExcerptBytes + 4);
+    long_excerpt_.assign(input_.data() + input_.begin(), std::min(input_.end() - input_.begin(), kExcerptBytes + 4));
     long_size_ = 0;
     while (true) {
       const size_t begin = input_.begin();
