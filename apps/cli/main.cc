@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "command.h"
+#include "pipeline_options.h"
 
 namespace crema::cli {
 std::multimap<std::string, CommandInstaller>& command_registry();
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.fallthrough();
 
+  set_command_line(argc, argv);
   int exit_code = kExitOk;
   for (const auto& [key, installer] : command_registry()) installer(app, global, exit_code);
 

@@ -1,0 +1,70 @@
+// crema run: the whole pipeline (ingest -> normalize -> prefilter -> classify -> embed ->
+// store -> match) into a SQLite store plus JSONL/CSV exports.
+#include <cstdio>
+
+#include "command.h"
+#include "crema/engine.h"
+#include "pipeline_options.h"
+
+namespace crema::cli {
+namespace {
+
+struct RunFlags {
+  std::vector<std::string> inputs;
+  std::string out;
+  std::string db;
+  bool resume = false;
+  size_t batch = 4096;
+  PipelineFlags pipeline;
+};
+
+int run_command(const RunFlags& flags, const GlobalOptions& global) {
+  engine::RunOptions options;
+  options.inputs = flags.inputs;
+  options.out_dir = flags.out;
+  options.db_path = flags.db;
+  options.resume = flags.resume;
+  options.threads = global.threads;
+  options.batch_size = flags.batch;
+  options.command_line = joined_command_line();
+  auto reader = reader_options(flags.pipeline);
+  if (!reader) return report_error(reader.error());
+  options.reader = *reader;
+  options.models = model_options(flags.pipeline);
+  auto params = match_params(flags.pipeline);
+  if (!params) return report_error(params.error());
+  options.match = *params;
+
+  ProgressBar bar(global.quiet);
+  options.progress = bar.callback();
+  auto summary = engine::run(options);
+  bar.finish();
+  if (!summary) return report_error(summary.error());
+  if (global.json) {
+    std::printf("%s\n", summary->to_json().c_str());
+  } else if (!global.quiet) {
+    std::printf("%s", summary->to_table().c_str());
+  }
+  return kExitOk;
+}
+
+void install_run(CLI::App& app, GlobalOptions& global, int& exit_code) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run the whole pipeline on input files into a store, then match requests to offers");
+  cmd->add_option("--in", flags->inputs, "Input files (JSONL, Twitter JSON, CSV/TSV; - for stdin)")
+      ->required()
+      ->expected(1, -1);
+  cmd->add_option("--out", flags->out, "Output directory (database, exports, rejects.jsonl)")->required();
+  cmd->add_option("--db", flags->db, "SQLite store (default: OUT/crema.sqlite)");
+  cmd->add_flag("--resume", flags->resume, "Continue the last interrupted run from its checkpoints");
+  cmd->add_option("--batch", flags->batch, "Posts per transaction/checkpoint")->capture_default_str()->check(CLI::PositiveNumber);
+  add_input_flags(*cmd, flags->pipeline);
+  add_model_flags(*cmd, flags->pipeline, true);
+  add_match_flags(*cmd, flags->pipeline);
+  cmd->callback([flags, &global, &exit_code] { exit_code = run_command(*flags, global); });
+}
+
+}  // namespace
+CREMA_REGISTER_COMMAND("a-run", install_run);
+}  // namespace crema::cli

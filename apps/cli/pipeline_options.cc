@@ -1,0 +1,90 @@
+#include "pipeline_options.h"
+
+#include "crema/common/time.h"
+
+namespace crema::cli {
+
+void add_input_flags(CLI::App& cmd, PipelineFlags& flags) {
+  cmd.add_option("--format", flags.format, "Input format: auto (by extension), jsonl, csv, tsv")
+      ->capture_default_str();
+  cmd.add_option("--columns", flags.columns,
+                 "CSV/TSV column map, e.g. id=tweet_id,text=message,created_at=date");
+}
+
+void add_model_flags(CLI::App& cmd, PipelineFlags& flags, bool with_prefilter) {
+  cmd.add_option("--model-dir", flags.model_dir, "Classifier model directory (default: bundled models/classifier)");
+  cmd.add_option("--encoder", flags.encoder, "Sentence encoder: tfidf, glove-sif (default: measured best)");
+  if (with_prefilter) {
+    cmd.add_flag("--prefilter", flags.prefilter, "Keep only posts matching the request/offer patterns");
+    cmd.add_option("--patterns", flags.patterns, "Prefilter pattern file (default: data/prefilter/patterns.txt)");
+  }
+}
+
+void add_match_flags(CLI::App& cmd, PipelineFlags& flags) {
+  cmd.add_option("--method", flags.method, "tts (S_text*W_time*W_loc), ts (linear text+space), t (text only), notext")
+      ->capture_default_str();
+  cmd.add_option("--delta-time", flags.delta_time, "Maximum waiting time δ_time (30d, 12h, …)")->capture_default_str();
+  cmd.add_option("--delta-km", flags.delta_km, "Maximum distance δ_distance in km")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--top", flags.top, "Offers per request")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--alpha", flags.alpha, "Text weight α of the ts method")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd.add_flag("--allow-unlocated", flags.allow_unlocated, "Match posts without coordinates with W_loc = 1");
+}
+
+Result<ingest::ReaderOptions> reader_options(const PipelineFlags& flags) {
+  ingest::ReaderOptions options;
+  auto format = ingest::parse_format(flags.format);
+  if (!format) return tl::unexpected(format.error());
+  options.format = *format;
+  if (!flags.columns.empty()) {
+    auto columns = ingest::parse_column_map(flags.columns);
+    if (!columns) return tl::unexpected(columns.error());
+    options.columns = *columns;
+  }
+  return options;
+}
+
+engine::ModelOptions model_options(const PipelineFlags& flags) {
+  engine::ModelOptions options;
+  options.classifier_dir = flags.model_dir;
+  options.encoder = flags.encoder;
+  options.prefilter = flags.prefilter;
+  options.prefilter_path = flags.patterns;
+  return options;
+}
+
+Result<match::MatchParams> match_params(const PipelineFlags& flags) {
+  match::MatchParams params;
+  auto method = match::parse_method(flags.method);
+  if (!method) return tl::unexpected(method.error());
+  params.method = *method;
+  auto delta = parse_duration(flags.delta_time);
+  if (!delta) return tl::unexpected(delta.error());
+  params.delta_time_ms = *delta;
+  params.delta_km = flags.delta_km;
+  params.top_n = flags.top;
+  params.alpha = flags.alpha;
+  params.allow_unlocated = flags.allow_unlocated;
+  return params;
+}
+
+namespace {
+std::string& command_line_storage() {
+  static std::string line;
+  return line;
+}
+}  // namespace
+
+void set_command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0) line += ' ';
+    line += argv[i];
+  }
+  command_line_storage() = line;
+}
+
+std::string joined_command_line() { return command_line_storage(); }
+
+}  // namespace crema::cli
