@@ -32,6 +32,11 @@ struct Classification {
   std::vector<float> resource_probs;      // same order as resources
 };
 
+// A resource is reported when the one-vs-all model's sigmoid output reaches this value:
+// each label's output is a calibrated-by-training probability of its own, so 0.5 is the
+// decision point the model was trained towards (no label ranks against another).
+inline constexpr float kResourceThreshold = 0.5f;
+
 class Classifier {
  public:
   // Loads a model directory (see above). A missing resources.ftz is allowed (no
@@ -59,6 +64,9 @@ struct LabelledPost {
   std::vector<std::string> resources;
   bool has_resources = false;
   std::string lang;
+  // "source/source_id" when the record names them, else empty. Rows sharing a non-empty
+  // group (a message and its original-language text) land in the same split part.
+  std::string group;
 };
 Result<std::vector<LabelledPost>> load_labelled(const std::string& path);
 
@@ -90,6 +98,11 @@ struct TrainOptions {
   int word_ngrams = 2;
   int dim = 50;
   bool quantize = true;  // write .ftz
+  // Pick epochs / learning rate (and, for the 4-class model, rare-class oversampling) by
+  // validation macro-F1 over a small grid; false trains once with the values above.
+  bool tune = false;
+  int bucket = 200000;                 // hashed word-n-gram rows
+  uint64_t quantize_cutoff = 20000;    // embedding rows kept by quantisation (>= 256)
   std::string command_line;  // recorded in the manifest
   ProgressFn progress;
 };

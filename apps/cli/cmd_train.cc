@@ -1,0 +1,97 @@
+// crema train classifier: trains the built-in fastText classifiers (4-class actionable help
+// and multi-label resources) on labelled JSONL and writes a model directory.
+#include <cstdio>
+#include <memory>
+
+#include "command.h"
+#include "crema/classify/classifier.h"
+#include "crema/common/json_writer.h"
+
+namespace crema::cli {
+namespace {
+
+struct TrainArgs {
+  std::string data;
+  std::string out;
+  uint64_t seed = 42;
+  int epochs = 0;  // 0: not given
+  double lr = 0;   // 0: not given
+  int dim = 50;
+  int word_ngrams = 2;
+  int fasttext_threads = 1;
+  bool no_quantize = false;
+  bool no_tune = false;
+};
+
+// The command as it can be re-run (recorded in the manifest).
+std::string command_line(const TrainArgs& a) {
+  std::string cmd = "crema train classifier --data " + a.data + " --out " + a.out + " --seed " + std::to_string(a.seed);
+  if (a.epochs > 0) cmd += " --epochs " + std::to_string(a.epochs);
+  if (a.lr > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", a.lr);
+    cmd += std::string(" --lr ") + buf;
+  }
+  if (a.dim != 50) cmd += " --dim " + std::to_string(a.dim);
+  if (a.word_ngrams != 2) cmd += " --word-ngrams " + std::to_string(a.word_ngrams);
+  if (a.fasttext_threads != 1) cmd += " --fasttext-threads " + std::to_string(a.fasttext_threads);
+  if (a.no_quantize) cmd += " --no-quantize";
+  if (a.no_tune) cmd += " --no-tune";
+  return cmd;
+}
+
+int run_train(const TrainArgs& args, const GlobalOptions& global) {
+  classify::TrainOptions options;
+  options.data_path = args.data;
+  options.out_dir = args.out;
+  options.seed = args.seed;
+  options.threads = args.fasttext_threads;
+  options.dim = args.dim;
+  options.word_ngrams = args.word_ngrams;
+  options.quantize = !args.no_quantize;
+  // An explicit epoch count or learning rate means "train exactly this".
+  options.tune = !args.no_tune && args.epochs == 0 && args.lr == 0;
+  if (args.epochs > 0) options.epochs = args.epochs;
+  if (args.lr > 0) options.learning_rate = args.lr;
+  options.command_line = command_line(args);
+  ProgressBar bar(global.quiet);
+  options.progress = bar.callback();
+  auto result = classify::train_classifiers(options);
+  bar.finish();
+  if (!result) return report_error(result.error());
+  if (global.json) {
+    std::string dir;
+    append_json_string(dir, args.out);
+    std::printf("{\"model_dir\":%s,\"actionable\":%s,\"resources\":%s}\n", dir.c_str(),
+                result->actionable.to_json().c_str(), result->resources.to_json().c_str());
+  } else if (!global.quiet) {
+    std::printf("models written to %s (test split, 20%%)\n\n%s\n%s", args.out.c_str(),
+                result->actionable.to_text().c_str(), result->resources.to_text().c_str());
+  }
+  return kExitOk;
+}
+
+void install_train(CLI::App& app, GlobalOptions& global, int& exit_code) {
+  CLI::App* train = command_group(app, "train", "Train models on labelled data");
+  CLI::App* cmd = train->add_subcommand(
+      "classifier", "Train the actionable-help (request/offer) and resource classifiers (fastText)");
+  auto args = std::make_shared<TrainArgs>();
+  cmd->add_option("--data", args->data, "Labelled JSONL (text, label, resources, lang, source, source_id)")
+      ->required();
+  cmd->add_option("--out", args->out, "Model directory to write")->required();
+  cmd->add_option("--seed", args->seed, "Seed for the split, shuffling and fastText (default 42)");
+  cmd->add_option("--epochs", args->epochs, "Epochs (given: no grid search)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--lr", args->lr, "Learning rate (given: no grid search)")->check(CLI::Range(1e-6, 10.0));
+  cmd->add_option("--dim", args->dim, "Embedding dimension (default 50)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--word-ngrams", args->word_ngrams, "Word n-gram length (default 2)")->check(CLI::Range(1, 5));
+  cmd->add_option("--fasttext-threads", args->fasttext_threads,
+                  "fastText training threads (default 1: bit-for-bit reproducible)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("--no-quantize", args->no_quantize, "Write unquantized models (larger)");
+  cmd->add_flag("--no-tune", args->no_tune, "Skip the validation grid; use --epochs/--lr or the defaults (25, 0.5)");
+  cmd->callback([args, &global, &exit_code] { exit_code = run_train(*args, global); });
+}
+
+}  // namespace
+CREMA_REGISTER_COMMAND("train-classifier", install_train);
+}  // namespace crema::cli

@@ -1,0 +1,79 @@
+// crema/classify/evaluation.h: the pieces of training and evaluation that are useful on
+// their own (and tested on their own): the reproducible split, the metrics, and the
+// structural check of fastText model files.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crema/classify/classifier.h"
+#include "crema/common/result.h"
+
+namespace crema::classify {
+
+// Row indices (ascending) of the three parts of a split.
+struct Split {
+  std::vector<size_t> train, validation, test;
+};
+
+// Stratified 70/10/20 split: rows are grouped by LabelledPost::group (an empty group is a
+// group of its own), each group takes the label of its first row, and the groups of each
+// label are shuffled with `seed` (our own SplitMix64 Fisher-Yates, identical on every
+// platform); per label, round(20%) of the groups go to test, round(10%) to validation, the
+// rest to train. A pure function of the data order and the seed.
+Split stratified_split(std::span<const LabelledPost> posts, uint64_t seed);
+
+// Deterministic pseudo-random numbers (SplitMix64), used by the split, the bootstrap and
+// the shuffling of training lines.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t next();
+  // Uniform in [0, bound) without modulo bias; bound > 0.
+  uint64_t below(uint64_t bound);
+
+ private:
+  uint64_t state_;
+};
+
+// 4-class metrics over rows whose truth is not kUnknown. Per-class precision/recall/F1 are
+// 0 where undefined. Macro-F1 averages the classes that occur in the truth or in the
+// predictions (scikit-learn's default label set). The CI is the 2.5th/97.5th percentile
+// (linear interpolation) of macro-F1 over `resamples` bootstrap resamples of the rows,
+// drawn with SplitMix64(seed). classes/confusion are indexed by Label.
+EvalReport actionable_report(std::span<const Label> truth, std::span<const Label> predicted,
+                             uint64_t seed = 42, int resamples = 1000);
+
+// Multi-label metrics over kResourceNames: per-label precision/recall/F1/support, macro-F1
+// over the labels that occur in the truth or the predictions, "accuracy" = exact-set match
+// ratio, bootstrap CI as above. Names outside kResourceNames are ignored.
+EvalReport resources_report(std::span<const std::vector<std::string>> truth,
+                            std::span<const std::vector<std::string>> predicted, uint64_t seed = 42,
+                            int resamples = 1000);
+
+// What the structural check learned about a fastText model file.
+struct FastTextModelInfo {
+  int dim = 0;
+  int word_ngrams = 0;
+  int loss = 0;  // fastText loss_name: 3 softmax, 4 one-vs-all
+  int64_t bucket = 0;
+  int32_t nwords = 0;
+  bool quantized = false;
+  std::vector<std::string> labels;  // without the "__label__" prefix, in model order
+};
+
+// Walks a whole fastText 0.9.2 supervised model (magic 793712314, version 12) and checks
+// every count and size against the bytes present and against each other, so that
+// fastText's own unchecked loader never sees a file that would make it over-allocate, read
+// past the end or index out of range. Accepts softmax and one-vs-all supervised models
+// only. `name` is used in error messages. Fails with kCorrupt.
+Result<FastTextModelInfo> check_fasttext_model(std::string_view bytes, const std::string& name);
+
+// Lower-case hex SHA-256 of data (FIPS 180-4), for the manifest.
+std::string sha256_hex(std::string_view data);
+
+}  // namespace crema::classify

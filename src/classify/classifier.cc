@@ -1,0 +1,206 @@
+// The fastText-backed Classifier: validated loading and fast, thread-safe prediction.
+#include "crema/classify/classifier.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <istream>
+#include <streambuf>
+#include <system_error>
+
+#include <fasttext/fasttext.h>
+
+#include "crema/classify/evaluation.h"
+#include "crema/common/file_io.h"
+#include "crema/common/parallel.h"
+#include "crema/text/normalize.h"
+#include "fasttext_model.h"
+
+namespace crema::classify {
+
+std::string fasttext_input(std::string_view normalized_text) {
+  std::string out;
+  for (const std::string& token : text::word_tokens(normalized_text)) {
+    if (!out.empty()) out.push_back(' ');
+    out += token;
+  }
+  return out;
+}
+
+namespace {
+
+// A read-only streambuf over caller-owned bytes: lets fastText's tokenizer read a line
+// without copying it into a stringstream. Supports the putback fastText uses at '\n'.
+class ViewBuf : public std::streambuf {
+ public:
+  void set(std::string_view s) {
+    char* p = const_cast<char*>(s.data());  // never written through: no overflow/pbackfail
+    setg(p, p, p + s.size());
+  }
+};
+
+constexpr uint64_t kMaxModelBytes = uint64_t{1} << 31;
+
+Result<std::string> read_model_bytes(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    if (!std::filesystem::exists(path)) return make_error(ErrorCode::kNotFound, path + ": model file not found");
+    return make_error(ErrorCode::kIoError, path + ": " + ec.message());
+  }
+  if (size > kMaxModelBytes) return make_error(ErrorCode::kCorrupt, path + ": model file too large");
+  return read_file(path);
+}
+
+}  // namespace
+
+Result<FastTextModel> FastTextModel::load(const std::string& path) {
+  auto bytes = read_model_bytes(path);
+  if (!bytes) return tl::unexpected(bytes.error());
+  auto info = check_fasttext_model(*bytes, path);
+  if (!info) return tl::unexpected(info.error());
+  FastTextModel model;
+  model.info = std::move(*info);
+  auto ft = std::make_shared<fasttext::FastText>();
+  try {
+    // The checked file is read again by fastText's own loader; a file swapped in between
+    // by someone with write access to the model directory is outside what we defend.
+    ft->loadModel(path);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kCorrupt, path + ": fastText could not load the model: " + e.what());
+  } catch (...) {
+    return make_error(ErrorCode::kCorrupt, path + ": fastText could not load the model");
+  }
+  model.ft = std::move(ft);
+  return model;
+}
+
+void FastTextModel::predict(std::string_view input_line, std::vector<float>& probs) const {
+  thread_local ViewBuf buf;
+  thread_local std::istream in(&buf);
+  thread_local std::vector<int32_t> words, labels;
+  thread_local fasttext::Predictions predictions;
+  probs.assign(info.labels.size(), 0.0f);
+  buf.set(input_line);
+  in.clear();
+  words.clear();
+  labels.clear();
+  predictions.clear();
+  try {
+    ft->getDictionary()->getLine(in, words, labels);
+    ft->predict(-1, words, predictions, 0.0f);
+  } catch (...) {
+    predictions.clear();  // fastText only throws on misuse; leave the probabilities at 0
+  }
+  for (const auto& [log_prob, id] : predictions) {
+    if (id >= 0 && static_cast<size_t>(id) < probs.size()) {
+      // fastText reports log(p + 1e-5).
+      probs[static_cast<size_t>(id)] = std::max(0.0f, std::exp(log_prob) - 1e-5f);
+    }
+  }
+}
+
+namespace {
+
+class FastTextClassifier final : public Classifier {
+ public:
+  FastTextClassifier(FastTextModel actionable, std::optional<FastTextModel> resources)
+      : actionable_(std::move(actionable)), resources_(std::move(resources)) {
+    for (const std::string& name : actionable_.info.labels) {
+      label_of_.push_back(parse_label(name).value_or(Label::kUnknown));
+    }
+    if (resources_) {
+      for (const std::string& name : resources_->info.labels) {
+        const auto it = std::find(kResourceNames.begin(), kResourceNames.end(), name);
+        resource_of_.push_back(it == kResourceNames.end() ? -1 : static_cast<int>(it - kResourceNames.begin()));
+      }
+    }
+  }
+
+  Classification classify(std::string_view normalized_text) const override {
+    thread_local std::string line;
+    thread_local std::vector<float> probs;
+    line = fasttext_input(normalized_text);
+    line.push_back('\n');  // training lines end in '\n', which fastText reads as "</s>"
+    Classification out;
+    actionable_.predict(line, probs);
+    float total = 0;
+    for (size_t i = 0; i < probs.size(); ++i) {
+      if (label_of_[i] == Label::kUnknown) continue;
+      out.probs[static_cast<size_t>(label_of_[i])] = probs[i];
+      total += probs[i];
+    }
+    if (total > 0) {
+      for (float& p : out.probs) p /= total;
+    } else {
+      for (float& p : out.probs) p = 1.0f / kNumLabels;
+    }
+    out.label = static_cast<Label>(std::max_element(out.probs.begin(), out.probs.end()) - out.probs.begin());
+    if (resources_) {
+      resources_->predict(line, probs);
+      std::vector<std::pair<float, int>> found;
+      for (size_t i = 0; i < probs.size(); ++i) {
+        if (resource_of_[i] >= 0 && probs[i] >= kResourceThreshold) found.emplace_back(probs[i], resource_of_[i]);
+      }
+      std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      });
+      for (const auto& [p, r] : found) {
+        out.resources.emplace_back(kResourceNames[static_cast<size_t>(r)]);
+        out.resource_probs.push_back(p);
+      }
+    }
+    return out;
+  }
+
+  void classify_batch(std::span<const std::string_view> texts, std::span<Classification> out,
+                      int threads) const override {
+    const size_t n = std::min(texts.size(), out.size());
+    parallel_for(n, resolve_threads(threads), [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) out[i] = classify(texts[i]);
+    });
+  }
+
+ private:
+  FastTextModel actionable_;
+  std::optional<FastTextModel> resources_;
+  std::vector<Label> label_of_;   // model label id -> Label
+  std::vector<int> resource_of_;  // model label id -> index in kResourceNames, -1 for "none"
+};
+
+Status check_labels(const FastTextModel& model, const std::string& path, bool resources) {
+  const int want_loss = resources ? 4 : 3;
+  if (model.info.loss != want_loss) {
+    return make_error(ErrorCode::kCorrupt,
+                      path + ": expected a " + (resources ? "one-vs-all" : "softmax") + " fastText model");
+  }
+  for (const std::string& name : model.info.labels) {
+    const bool ok = resources ? (name == "none" || std::find(kResourceNames.begin(), kResourceNames.end(), name) !=
+                                                       kResourceNames.end())
+                              : (parse_label(name).has_value() && *parse_label(name) != Label::kUnknown &&
+                                 label_name(*parse_label(name)) == name);
+    if (!ok) return make_error(ErrorCode::kCorrupt, path + ": unexpected label \"" + name + "\"");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& model_dir) {
+  const std::string actionable_path = model_dir + "/actionable.ftz";
+  const std::string resources_path = model_dir + "/resources.ftz";
+  auto actionable = FastTextModel::load(actionable_path);
+  if (!actionable) return tl::unexpected(actionable.error());
+  if (auto st = check_labels(*actionable, actionable_path, false); !st) return tl::unexpected(st.error());
+  std::optional<FastTextModel> resources;
+  std::error_code ec;
+  if (std::filesystem::exists(resources_path, ec)) {
+    auto loaded = FastTextModel::load(resources_path);
+    if (!loaded) return tl::unexpected(loaded.error());
+    if (auto st = check_labels(*loaded, resources_path, true); !st) return tl::unexpected(st.error());
+    resources = std::move(*loaded);
+  }
+  return std::unique_ptr<Classifier>(new FastTextClassifier(std::move(*actionable), std::move(resources)));
+}
+
+}  // namespace crema::classify
