@@ -126,8 +126,8 @@ JsonWriter& JsonWriter::value(double v) {
     return *this;
   }
   char buf[32];
-  // %.7g keeps JSONL small and is plenty for scores, probabilities and degrees (~0.1 m).
-  std::snprintf(buf, sizeof buf, "%.7g", v);
+  // 10 significant digits: ~1 cm for longitudes beyond 100°, and still short for scores.
+  std::snprintf(buf, sizeof buf, "%.10g", v);
   out_ += buf;
   return *this;
 }

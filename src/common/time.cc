@@ -190,7 +190,7 @@ std::string format_timestamp(int64_t ms) {
   unsigned m = 0;
   unsigned d = 0;
   civil_from_days(days, y, m, d);
-  char buf[40];
+  char buf[64];
   if (rem_ms != 0) {
     std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                   static_cast<long long>(y), m, d, static_cast<long long>(sod / 3600),
