@@ -126,8 +126,9 @@ JsonWriter& JsonWriter::value(double v) {
     return *this;
   }
   char buf[32];
-  // 10 significant digits: ~1 cm for longitudes beyond 100°, and still short for scores.
-  std::snprintf(buf, sizeof buf, "%.10g", v);
+  // 7 significant digits: the precision of the float scores and probabilities written here,
+  // and short lines. Not enough for coordinates (~10 m at 100°): write those yourself.
+  std::snprintf(buf, sizeof buf, "%.7g", v);
   out_ += buf;
   return *this;
 }

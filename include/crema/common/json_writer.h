@@ -2,7 +2,8 @@
 //
 // Writes compact JSON into a std::string; the caller decides where the string goes.
 // Strings are escaped per RFC 8259; invalid UTF-8 is replaced by U+FFFD so output is
-// always valid JSON. Non-finite doubles are written as null.
+// always valid JSON. Doubles are written with 7 significant digits (float precision);
+// non-finite doubles are written as null.
 #pragma once
 
 #include <cstdint>
