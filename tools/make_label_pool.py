@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Builds data/labels/pool/: the pool of posts to be labelled under docs/annotation.md (issue 4).
+
+Draws a stratified, deduplicated pool from the open data copied under --shared
+(figure8_disaster_response, crisislex_t26), enriched for the rare classes (offers,
+request_and_offer) without carrying any label into the pool:
+
+  * the source data's own labels and the prefilter patterns (data/prefilter/patterns.txt)
+    are used only to CHOOSE which posts enter the pool (the `stratum` field says why a post
+    was drawn); they never become labels, and no label field is written;
+  * a share of ordinary posts (no pattern fires, no request/offer/donation tag) keeps the
+    pool realistic (roughly a third likely irrelevant).
+
+Writes:
+  <out>/pool.jsonl             one post per line: pool_id, text, source, source_id, event,
+                               lang_hint, licence, stratum
+  <out>/chunks/chunk_NN.jsonl  the same posts, 100 per file, with pool_id and text only
+  <out>/counts.json            counts per source / event / language / stratum (for the README)
+
+Deterministic: the same inputs and --seed give the same bytes.
+
+Usage (from the repository root):
+  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4
+Python 3 standard library only.
+"""
+
+import argparse
+import collections
+import csv
+import gzip
+import json
+import os
+import random
+import re
+import sys
+import unicodedata
+
+FIG8_LICENCE = "CC BY 4.0"
+CRISISLEX_LICENCE = "MIT"
+CHUNK_SIZE = 100
+
+# ---------------------------------------------------------------------------------------
+# Language hints (metadata only; they steer the stratification, never a label).
+
+# Figure Eight id ranges of the author's events (see data/labels/PROVENANCE.md).
+HAITI_MAX_ID = 11179
+PAKISTAN_MIN_ID = 13948
+PAKISTAN_MAX_ID = 14679
+
+# Same function-word rule as tools/make_open_labels.py (kept here so the two tools agree
+# on which Haiti originals are French; copied rather than imported so each tool stands alone).
+FRENCH_WORDS = {"je", "nous", "vous", "est", "les", "des", "dans", "avec", "sont", "une",
+                "pour", "qui", "que", "il", "elle", "mais", "aux", "du", "au", "suis",
+                "avons", "sommes", "notre", "nos", "votre", "mon", "ma", "mes", "pas", "ne"}
+KREYOL_WORDS = {"mwen", "nou", "yo", "ki", "nan", "pou", "gen", "li", "tanpri", "ak",
+                "pa", "sa", "se", "ou", "yon", "bay", "konn", "kote", "paske", "anpil",
+                "bezwen", "manje", "dlo", "kay", "kounye", "tout", "fe", "fè", "kijan"}
+
+# Function words that mostly belong to one language of CrisisLex T26 (en, es, it, pt, tl).
+TWEET_LANG_WORDS = {
+    "en": {"the", "and", "of", "to", "is", "for", "on", "with", "are", "this", "that", "be",
+           "from", "at", "by", "our", "we", "you", "it", "have", "has", "was", "were", "will",
+           "in", "after", "all", "about", "please", "help", "who", "their", "they", "my"},
+    "es": {"el", "los", "las", "y", "por", "del", "al", "es", "muy", "más", "está", "están",
+           "pero", "hay", "fue", "sismo", "terremoto", "ayuda", "también", "este", "esta",
+           "como", "sin", "hasta", "desde", "todos", "donde", "tras", "han", "lo", "y", "víctimas",
+           "ayudar", "gracias", "hoy", "puede", "pueden", "heridos", "muertos", "tren", "accidente"},
+    "it": {"il", "di", "che", "per", "non", "sono", "della", "alla", "gli", "è", "del", "nel",
+           "nella", "dei", "delle", "anche", "ci", "si", "più", "terremoto", "aiuto", "alluvione",
+           "ma", "come", "questo", "questa", "tutti", "dopo", "ha", "hanno", "lo"},
+    "pt": {"o", "do", "da", "em", "um", "uma", "não", "os", "no", "na", "com", "são", "dos",
+           "das", "pelo", "pela", "ao", "aos", "mais", "foi", "boate", "vítimas", "você",
+           "isso", "muito", "já", "também", "tragédia", "nas", "ajuda", "ajudar", "tem", "q",
+           "pessoas", "mortos", "feridos", "incêndio", "hospital", "sangue", "doar", "doação",
+           "obrigado", "hoje", "estão", "vai", "aqui", "quem", "seu", "sua"},
+    "fr": {"le", "les", "des", "et", "est", "une", "pour", "dans", "aux", "du", "au", "avec",
+           "qui", "sont", "nous", "vous", "pas", "ce", "cette", "sur", "je", "sinistrés",
+           "aide", "victimes", "merci", "tous", "train", "ville", "être", "été", "ont", "leur"},
+    "tl": {"ang", "mga", "ng", "po", "naman", "lang", "kayo", "tayo", "natin", "nasa", "ito",
+           "wala", "mag", "nang", "din", "rin", "ay", "kung", "yung", "ako", "namin", "kami",
+           "niyo", "nyo", "sila", "ba", "pa", "na", "sa", "kailangan", "tulong", "baha", "ninyo"},
+}
+
+_SHARED_WORDS = {w for a in TWEET_LANG_WORDS for b in TWEET_LANG_WORDS if a < b
+                 for w in TWEET_LANG_WORDS[a] & TWEET_LANG_WORDS[b]}
+TWEET_LANG_WORDS = {k: v - _SHARED_WORDS for k, v in TWEET_LANG_WORDS.items()}
+
+# Local language of an event: a tie-breaker for the word counts above.
+EVENT_LOCAL_LANG = {
+    "2012_Costa_Rica_earthquake": "es", "2012_Guatemala_earthquake": "es",
+    "2012_Venezuela_refinery": "es", "2013_Spain_train_crash": "es",
+    "2013_Lac_Megantic_train_crash": "fr", "2012_Italy_earthquakes": "it", "2013_Sardinia_floods": "it",
+    "2013_Brazil_nightclub_fire": "pt", "2013_Russia_meteor": "ru",
+    "2012_Philipinnes_floods": "tl", "2012_Typhoon_Pablo": "tl", "2013_Bohol_earthquake": "tl",
+    "2013_Manila_floods": "tl", "2013_Typhoon_Yolanda": "tl",
+}
+
+WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
+URL_RE = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+MENTION_RE = re.compile(r"@\w+")
+RT_PREFIX_RE = re.compile(r"^(?:\s*(?:rt|mt|via)\s*:?\s*@\w+\s*:?)+", re.IGNORECASE)
+
+
+def words(text):
+    return WORD_RE.findall(text.lower())
+
+
+def clean(text):
+    return " ".join(text.split())
+
+
+def haiti_lang(text):
+    tokens = words(text)
+    fr = sum(1 for t in tokens if t in FRENCH_WORDS - KREYOL_WORDS)
+    ht = sum(1 for t in tokens if t in KREYOL_WORDS - FRENCH_WORDS)
+    return "fr" if fr > ht else "ht"
+
+
+def tweet_lang(text, event):
+    """Best-guess language of a CrisisLex tweet ('und' when the words do not tell)."""
+    body = MENTION_RE.sub(" ", URL_RE.sub(" ", text))
+    if len(CYRILLIC_RE.findall(body)) >= 5:
+        return "ru"
+    tokens = [t for t in words(body) if t not in ("rt", "mt")]
+    scores = {lang: sum(1 for t in tokens if t in vocab) for lang, vocab in TWEET_LANG_WORDS.items()}
+    local = EVENT_LOCAL_LANG.get(event)
+    if local in scores:
+        scores[local] += 1.0
+    best = max(sorted(scores), key=lambda k: scores[k])
+    if scores[best] < 2:
+        return "und"
+    return best
+
+
+# ---------------------------------------------------------------------------------------
+# Prefilter patterns (used only to choose posts).
+
+HEX_RE = re.compile(r"\\x\{([0-9A-Fa-f]+)\}")
+
+
+def to_python_regex(pattern):
+    """Rewrites the RE2/Hyperscan `\\x{HHHH}` code points in Python's escape syntax."""
+    def repl(m):
+        cp = int(m.group(1), 16)
+        return "\\x%02x" % cp if cp < 0x100 else ("\\u%04x" % cp if cp < 0x10000 else "\\U%08x" % cp)
+    return HEX_RE.sub(repl, pattern)
+
+
+def load_patterns(path):
+    patterns = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            pid, name, regex = line.split("\t", 2)
+            patterns.append((int(pid), name, re.compile(to_python_regex(regex), re.IGNORECASE | re.DOTALL)))
+    return patterns
+
+
+# Patterns that fire on almost any question or on "help"/"victims" news: too broad to
+# signal a likely request/offer on their own.
+BROAD_PATTERNS = {"help_relief_volunteer", "question"}
+
+
+def fired(patterns, text):
+    norm = unicodedata.normalize("NFC", text).lower()
+    return [name for _, name, rx in patterns if rx.search(norm)]
+
+
+# ---------------------------------------------------------------------------------------
+# Deduplication: exact texts and near-duplicate retweets.
+
+def dedup_key(text):
+    t = unicodedata.normalize("NFKC", text).lower()
+    t = RT_PREFIX_RE.sub(" ", t)
+    t = URL_RE.sub(" ", t)
+    t = MENTION_RE.sub(" ", t)
+    t = re.sub(r"\brt\b", " ", t)
+    t = t.replace("…", " ").replace("...", " ")
+    t = " ".join(WORD_RE.findall(t) + re.findall(r"\d+", t))
+    return t
+
+
+class Deduper:
+    """Rejects a post whose normalised text, or its first 60 normalised characters
+    (truncated retweets), was seen before."""
+
+    def __init__(self):
+        self.full = set()
+        self.prefix = set()
+
+    def add(self, text):
+        key = dedup_key(text)
+        if not key:
+            return False
+        pre = key[:60] if len(key) >= 60 else None
+        if key in self.full or (pre is not None and pre in self.prefix):
+            return False
+        self.full.add(key)
+        if pre is not None:
+            self.prefix.add(pre)
+        return True
+
+
+# ---------------------------------------------------------------------------------------
+# Readers.
+
+def read_figure8(shared):
+    """Candidate posts: English messages and original-language texts, genre=social left out."""
+    path = os.path.join(shared, "figure8_disaster_response", "disaster_response_merged.csv.gz")
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out, seen = [], set()
+    for row in rows:
+        rid = row["id"]
+        if rid in seen:
+            continue
+        seen.add(rid)
+        if row["genre"] == "social":
+            continue  # withdrawn by the author on privacy grounds (as in make_open_labels.py)
+        num = int(rid)
+        if num <= HAITI_MAX_ID:
+            event = "haiti_earthquake_2010"
+        elif PAKISTAN_MIN_ID <= num <= PAKISTAN_MAX_ID:
+            event = "pakistan_floods_2010"
+        elif row["genre"] == "news":
+            event = "news"
+        else:
+            event = "other_direct"
+        # Source tags used for enrichment only.
+        tags = {"offer": row["offer"] == "1", "request": row["request"] == "1", "genre": row["genre"]}
+        message = clean(row["message"])
+        if message:
+            out.append({"text": message, "source": "figure8", "source_id": rid, "event": event,
+                        "lang_hint": "en", "licence": FIG8_LICENCE, "_tags": tags, "_kind": "message"})
+        original = clean(row["original"])
+        if original and original != message and len(words(original)) >= 3:
+            if num <= HAITI_MAX_ID:
+                lang = haiti_lang(original)
+            elif PAKISTAN_MIN_ID <= num <= PAKISTAN_MAX_ID:
+                lang = "ur"
+            else:
+                continue
+            out.append({"text": original, "source": "figure8", "source_id": rid, "event": event,
+                        "lang_hint": lang, "licence": FIG8_LICENCE, "_tags": tags, "_kind": "original"})
+    return out
+
+
+def read_crisislex(shared):
+    path = os.path.join(shared, "crisislex_t26", "crisislex_t26_labeled_all.csv.gz")
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for row in rows:
+        text = clean(row["tweet_text"])
+        if not text:
+            continue
+        tags = {"info_type": row["information_type"], "informativeness": row["informativeness"]}
+        out.append({"text": text, "source": "crisislex_t26",
+                    "source_id": f'{row["event"]}/{row["tweet_id"]}', "event": row["event"],
+                    "lang_hint": tweet_lang(text, row["event"]), "licence": CRISISLEX_LICENCE,
+                    "_tags": tags})
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Drawing.
+
+def key_of(c):
+    return (c["source"], c["source_id"], c.get("_kind", ""))
+
+
+class Pool:
+    def __init__(self, rng):
+        self.rng = rng
+        self.posts = []
+        self.keys = set()
+        self.fig8_ids = set()  # one text per figure8 message id, except in the offer stratum
+        self.dedup = Deduper()
+
+    def draw(self, candidates, n, stratum, allow_same_id=False):
+        """Adds up to n of the candidates, in seeded random order, skipping posts already
+        in the pool and (near-)duplicate texts. Returns how many were added."""
+        cands = [c for c in candidates if key_of(c) not in self.keys]
+        self.rng.shuffle(cands)
+        added = 0
+        for c in cands:
+            if added >= n:
+                break
+            if c["source"] == "figure8" and not allow_same_id and c["source_id"] in self.fig8_ids:
+                continue
+            if not self.dedup.add(c["text"]):
+                self.keys.add(key_of(c))
+                continue
+            post = dict(c)
+            post["stratum"] = stratum
+            self.posts.append(post)
+            self.keys.add(key_of(c))
+            if c["source"] == "figure8":
+                self.fig8_ids.add(c["source_id"])
+            added += 1
+        return added
+
+    def draw_per_group(self, candidates, group, n_per_group, stratum):
+        groups = collections.OrderedDict()
+        for c in sorted(candidates, key=lambda c: (group(c), c["source_id"], c.get("_kind", ""))):
+            groups.setdefault(group(c), []).append(c)
+        return sum(self.draw(cands, n_per_group, stratum) for cands in groups.values())
+
+
+def specific(names):
+    return [n for n in names if n not in BROAD_PATTERNS]
+
+
+def build(args):
+    rng = random.Random(args.seed)
+    patterns = load_patterns(args.patterns)
+    fig8 = read_figure8(args.shared)
+    tweets = read_crisislex(args.shared)
+    for c in fig8 + tweets:
+        c["_fired"] = fired(patterns, c["text"])
+    pool = Pool(rng)
+
+    # Figure Eight -------------------------------------------------------------------
+    en = [c for c in fig8 if c["_kind"] == "message"]
+    orig = [c for c in fig8 if c["_kind"] == "original"]
+    # Every message the source tagged as an offer, English and original (the rarest class).
+    pool.draw([c for c in fig8 if c["_tags"]["offer"]], 10**6, "figure8_offer_tag", allow_same_id=True)
+    pool.draw([c for c in en if c["_tags"]["request"] and c["_tags"]["genre"] == "direct"], 330,
+              "figure8_request_tag")
+    pool.draw([c for c in en if c["_tags"]["request"] and c["_tags"]["genre"] == "news"], 120,
+              "figure8_request_tag")
+    for lang, n_req, n_other in (("ht", 260, 200), ("fr", 90, 70), ("ur", 45, 45)):
+        lang_orig = [c for c in orig if c["lang_hint"] == lang]
+        pool.draw([c for c in lang_orig if c["_tags"]["request"]], n_req, "figure8_request_tag_original")
+        pool.draw([c for c in lang_orig if not c["_tags"]["request"] and specific(c["_fired"])],
+                  n_other // 2, "figure8_prefilter_original")
+        pool.draw([c for c in lang_orig if not c["_tags"]["request"]], n_other - n_other // 2,
+                  "figure8_ordinary_original")
+    no_tag = [c for c in en if not c["_tags"]["request"] and not c["_tags"]["offer"]]
+    pool.draw([c for c in no_tag if specific(c["_fired"])], 260, "figure8_prefilter")
+    pool.draw([c for c in no_tag if not specific(c["_fired"]) and c["_tags"]["genre"] == "direct"], 170,
+              "figure8_ordinary")
+    pool.draw([c for c in no_tag if not specific(c["_fired"]) and c["_tags"]["genre"] == "news"], 150,
+              "figure8_ordinary")
+
+    # CrisisLex T26 -------------------------------------------------------------------
+    by_event = lambda c: c["event"]
+    donations = [c for c in tweets if c["_tags"]["info_type"] == "Donations and volunteering"]
+    pool.draw_per_group(donations, by_event, 130, "crisislex_donations_volunteering")
+    others = [c for c in tweets if c["_tags"]["info_type"] != "Donations and volunteering"]
+    pool.draw_per_group([c for c in others if specific(c["_fired"])], by_event, 20, "crisislex_prefilter")
+    non_en = [c for c in others if c["lang_hint"] in ("es", "fr", "it", "pt", "ru", "tl")]
+    pool.draw_per_group(non_en, lambda c: c["lang_hint"], 60, "crisislex_non_english")
+    pool.draw_per_group(others, by_event, 28, "crisislex_ordinary")
+
+    # Shuffle so every chunk mixes sources, then number.
+    posts = pool.posts
+    rng.shuffle(posts)
+    os.makedirs(os.path.join(args.out, "chunks"), exist_ok=True)
+    for old in os.listdir(os.path.join(args.out, "chunks")):
+        if old.startswith("chunk_") and old.endswith(".jsonl"):
+            os.remove(os.path.join(args.out, "chunks", old))
+    fields = ("pool_id", "text", "source", "source_id", "event", "lang_hint", "licence", "stratum")
+    with open(os.path.join(args.out, "pool.jsonl"), "w", encoding="utf-8", newline="\n") as f:
+        for i, p in enumerate(posts, 1):
+            p["pool_id"] = "p%05d" % i
+            f.write(json.dumps({k: p[k] for k in fields}, ensure_ascii=False) + "\n")
+    n_chunks = (len(posts) + CHUNK_SIZE - 1) // CHUNK_SIZE
+    for k in range(n_chunks):
+        with open(os.path.join(args.out, "chunks", "chunk_%02d.jsonl" % (k + 1)), "w", encoding="utf-8",
+                  newline="\n") as f:
+            for p in posts[k * CHUNK_SIZE:(k + 1) * CHUNK_SIZE]:
+                f.write(json.dumps({"pool_id": p["pool_id"], "text": p["text"]}, ensure_ascii=False) + "\n")
+
+    counts = {
+        "total": len(posts),
+        "chunks": n_chunks,
+        "source": collections.Counter(p["source"] for p in posts),
+        "lang_hint": collections.Counter(p["lang_hint"] for p in posts),
+        "stratum": collections.Counter(p["stratum"] for p in posts),
+        "source_lang": collections.Counter(p["source"] + "/" + p["lang_hint"] for p in posts),
+        "event": collections.Counter(p["source"] + "/" + p["event"] for p in posts),
+        "prefilter_fires_specific": sum(1 for p in posts if specific(p["_fired"])),
+    }
+    counts = {k: (dict(sorted(v.items())) if isinstance(v, collections.Counter) else v) for k, v in counts.items()}
+    with open(os.path.join(args.out, "counts.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(counts, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print(json.dumps(counts, ensure_ascii=False, indent=1), file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", required=True, help="folder holding figure8_disaster_response/ and crisislex_t26/")
+    parser.add_argument("--patterns", default="data/prefilter/patterns.txt")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    build(args)
+
+
+if __name__ == "__main__":
+    main()
