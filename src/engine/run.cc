@@ -176,6 +176,7 @@ Result<RunSummary> run(const RunOptions& options) {
   InputBatch batch;
   std::vector<store::ProcessedPost> processed;
   std::unordered_set<std::string> batch_ids;
+  std::vector<std::string> ids;
 
   for (const std::string& input : options.inputs) {
     auto reader = ingest::PostReader::open(input, options.reader);
@@ -198,10 +199,13 @@ Result<RunSummary> run(const RunOptions& options) {
       // Skip ids already stored (or repeated in this batch) before doing any work on them.
       processed.clear();
       batch_ids.clear();
-      for (Post& post : batch.posts) {
-        auto known = db.has_post(post.id);
-        if (!known) return tl::unexpected(known.error());
-        if (*known || !batch_ids.insert(post.id).second) {
+      ids.clear();
+      for (const Post& post : batch.posts) ids.push_back(post.id);
+      auto known = db.has_posts(ids);
+      if (!known) return tl::unexpected(known.error());
+      for (size_t i = 0; i < batch.posts.size(); ++i) {
+        Post& post = batch.posts[i];
+        if ((*known)[i] || !batch_ids.insert(post.id).second) {
           ++summary.existing;
           continue;
         }

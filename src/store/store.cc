@@ -363,6 +363,19 @@ Result<bool> SqliteStore::has_post(const std::string& id) {
   return (*stmt)->step();
 }
 
+Result<std::vector<bool>> SqliteStore::has_posts(std::span<const std::string> ids) {
+  // One snapshot for the whole batch: a lone SELECT pays for opening a read transaction.
+  auto txn = sqlite::Transaction::begin(db_, /*immediate=*/false);
+  if (!txn) return tl::unexpected(txn.error());
+  std::vector<bool> found(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto known = has_post(ids[i]);
+    if (!known) return tl::unexpected(known.error());
+    found[i] = *known;
+  }
+  return found;
+}
+
 Result<std::optional<ProcessedPost>> SqliteStore::get_post(const std::string& id) {
   auto txn = sqlite::Transaction::begin(db_, /*immediate=*/false);  // one snapshot for both queries
   if (!txn) return tl::unexpected(txn.error());

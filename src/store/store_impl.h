@@ -22,6 +22,7 @@ class SqliteStore final : public Store {
   Result<BatchCounts> write_batch(int64_t run_id, std::span<const ProcessedPost> posts,
                                   std::span<const Reject> rejects, const Checkpoint& checkpoint) override;
   Result<bool> has_post(const std::string& id) override;
+  Result<std::vector<bool>> has_posts(std::span<const std::string> ids) override;
   Result<std::optional<ProcessedPost>> get_post(const std::string& id) override;
   Status for_each_original(const std::function<void(const std::string&, const std::string&)>& fn) override;
   Result<std::vector<MatchRow>> load_for_matching(Label label) override;

@@ -124,6 +124,9 @@ class Store {
                                           const Checkpoint& checkpoint) = 0;
 
   virtual Result<bool> has_post(const std::string& id) = 0;
+  // has_post for many ids in one read transaction (much cheaper per id); result[i] is for
+  // ids[i].
+  virtual Result<std::vector<bool>> has_posts(std::span<const std::string> ids) = 0;
 
   // The stored post with this id, or nullopt. Fields round-trip exactly, except that an
   // empty `lang`/`place`/`user` and a missing geo are stored as SQL NULL (same meaning).

@@ -205,6 +205,9 @@ TEST_F(StoreTest, ReinsertIsIdempotentById) {
   EXPECT_EQ(store_->counts()->posts, 3u);
   EXPECT_EQ(*store_->has_post("c"), true);
   EXPECT_EQ(*store_->has_post("d"), false);
+  const std::vector<std::string> ids = {"d", "a", "c", "", "a"};
+  EXPECT_EQ(*store_->has_posts(ids), (std::vector<bool>{false, true, true, false, true}));
+  EXPECT_EQ(*store_->has_posts({}), std::vector<bool>{});
   EXPECT_EQ(store_->load_for_matching(Label::kRequest)->size(), 2u);  // no second embedding for a
 }
 
