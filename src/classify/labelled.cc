@@ -60,6 +60,12 @@ Status parse_record(simdjson::dom::element doc, LabelledPost& post) {
   auto source_id = optional_string(obj, "source_id");
   if (!source_id) return tl::unexpected(source_id.error());
   if (!source_id->empty()) post.group = *source + "/" + *source_id;
+  simdjson::dom::element synthetic;
+  if (obj["synthetic"].get(synthetic) == simdjson::SUCCESS) {
+    bool flag = false;
+    if (synthetic.get(flag) != simdjson::SUCCESS) return make_error(ErrorCode::kParseError, "\"synthetic\" is not a boolean");
+    post.train_only = flag;
+  }
   return {};
 }
 

@@ -40,11 +40,15 @@ Split stratified_split(std::span<const LabelledPost> posts, uint64_t seed) {
     groups.push_back({i});
   }
   std::array<std::vector<size_t>, kNumLabels + 1> strata;
+  Split split;
   for (size_t g = 0; g < groups.size(); ++g) {
+    if (posts[groups[g].front()].train_only) {
+      split.train.insert(split.train.end(), groups[g].begin(), groups[g].end());
+      continue;
+    }
     strata[static_cast<size_t>(posts[groups[g].front()].label)].push_back(g);
   }
   SplitMix64 rng(seed);
-  Split split;
   for (auto& stratum : strata) {
     for (size_t i = stratum.size(); i > 1; --i) std::swap(stratum[i - 1], stratum[rng.below(i)]);
     const auto n = static_cast<double>(stratum.size());

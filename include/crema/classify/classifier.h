@@ -67,6 +67,9 @@ struct LabelledPost {
   // "source/source_id" when the record names them, else empty. Rows sharing a non-empty
   // group (a message and its original-language text) land in the same split part.
   std::string group;
+  // From "synthetic": true. Such rows (posts written for rare cells) only ever go to the
+  // training part of a split, so they never inflate validation or test scores.
+  bool train_only = false;
 };
 Result<std::vector<LabelledPost>> load_labelled(const std::string& path);
 

@@ -24,7 +24,8 @@ struct Split {
 // group of its own), each group takes the label of its first row, and the groups of each
 // label are shuffled with `seed` (our own SplitMix64 Fisher-Yates, identical on every
 // platform); per label, round(20%) of the groups go to test, round(10%) to validation, the
-// rest to train. A pure function of the data order and the seed.
+// rest to train. Groups whose first row is train_only (synthetic posts) all go to train and
+// take no part in the shuffle. A pure function of the data order and the seed.
 Split stratified_split(std::span<const LabelledPost> posts, uint64_t seed);
 
 // Deterministic pseudo-random numbers (SplitMix64), used by the split, the bootstrap and

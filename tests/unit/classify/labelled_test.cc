@@ -16,10 +16,11 @@ TEST(LoadLabelled, ReadsRecords) {
              "\"source\":\"figure8\",\"source_id\":\"7\"}\n"
              "\n"
              "{\"text\":\"hi\",\"label\":\"irrelevant\"}\r\n"
-             "{\"text\":\"only resources\",\"resources\":[]}");
+             "{\"text\":\"only resources\",\"resources\":[]}\n"
+             "{\"text\":\"written offer\",\"label\":\"offer\",\"synthetic\":true}");
   auto posts = load_labelled(dir.file("a.jsonl"));
   ASSERT_TRUE(posts) << posts.error().message;
-  ASSERT_EQ(posts->size(), 3u);
+  ASSERT_EQ(posts->size(), 4u);
   EXPECT_EQ((*posts)[0].label, Label::kRequest);
   EXPECT_EQ((*posts)[0].resources, std::vector<std::string>{"water"});
   EXPECT_TRUE((*posts)[0].has_resources);
@@ -30,6 +31,8 @@ TEST(LoadLabelled, ReadsRecords) {
   EXPECT_TRUE((*posts)[1].group.empty());
   EXPECT_EQ((*posts)[2].label, Label::kUnknown);
   EXPECT_TRUE((*posts)[2].has_resources);
+  EXPECT_FALSE((*posts)[2].train_only);
+  EXPECT_TRUE((*posts)[3].train_only);
 }
 
 struct BadCase {
@@ -46,6 +49,7 @@ TEST(LoadLabelled, BadLinesNameTheLine) {
       {"{\"text\":\"x\",\"resources\":[\"pizza\"]}", "unknown resource"},
       {"{\"text\":\"x\",\"resources\":[3]}", "non-string"},
       {"{\"text\":\"x\",\"lang\":3}", "lang"},
+      {"{\"text\":\"x\",\"synthetic\":\"yes\"}", "synthetic"},
       {"{\"text\":\"x\"", "invalid JSON"},
       {"[1,2]", "not a JSON object"},
       {"{\"text\":\"\xff\"}", "invalid JSON"},

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "crema/classify/evaluation.h"
@@ -157,6 +158,26 @@ TEST(StratifiedSplit, ProportionsGroupsAndDeterminism) {
   // Groups never straddle parts.
   const std::set<size_t> test(a.test.begin(), a.test.end());
   for (size_t i = 0; i + 1 < posts.size(); i += 2) EXPECT_EQ(test.count(i), test.count(i + 1)) << i;
+}
+
+TEST(StratifiedSplit, TrainOnlyRowsStayInTrainAndLeaveTheRestUnchanged) {
+  const auto posts = posts_for_split();
+  std::vector<LabelledPost> with_synthetic = posts;
+  for (int i = 0; i < 50; ++i) {
+    LabelledPost p;
+    p.text = "synthetic " + std::to_string(i);
+    p.label = O;
+    p.train_only = true;
+    with_synthetic.push_back(p);
+  }
+  const Split plain = stratified_split(posts, 42);
+  const Split mixed = stratified_split(with_synthetic, 42);
+  EXPECT_EQ(mixed.test, plain.test);
+  EXPECT_EQ(mixed.validation, plain.validation);
+  EXPECT_EQ(mixed.train.size(), plain.train.size() + 50);
+  for (size_t i = posts.size(); i < with_synthetic.size(); ++i) {
+    EXPECT_TRUE(std::find(mixed.train.begin(), mixed.train.end(), i) != mixed.train.end()) << i;
+  }
 }
 
 TEST(SplitMix64, BelowStaysInRange) {
