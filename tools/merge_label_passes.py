@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Merges the two independent labelling passes of the pool (docs/annotation.md) into
+crema's labelled set, with agreement statistics.
+
+    python3 tools/merge_label_passes.py [--root data/labels]
+
+Reads  pool/pool.jsonl, passes/A/*.jsonl, passes/B/*.jsonl, adjudication/adjudicated.jsonl
+(optional), synthetic/synthetic_posts.jsonl.
+Writes adjudication/todo.jsonl   posts whose two labels differ (text + both readings),
+       crema_labels.jsonl        agreed + adjudicated posts, then the synthetic ones
+                                 ("synthetic": true: train-only), in the format
+                                 `crema train classifier` reads,
+       agreement.json            Cohen's kappa (4-class, per class one-vs-rest, per
+                                 resource), raw agreement, counts.
+Resources of a kept post: those both passes chose; if that is empty for an actionable post,
+the union (an adjudicated post takes the adjudicator's resources). Deterministic.
+"""
+import argparse
+import glob
+import json
+import os
+from collections import Counter
+
+LABELS = ["request", "offer", "request_and_offer", "irrelevant"]
+RESOURCES = ["money", "volunteers", "clothing", "shelter", "medical", "food", "water",
+             "transport", "power", "blood", "other"]
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_pass(directory):
+    labels = {}
+    for path in sorted(glob.glob(os.path.join(directory, "chunk_*.jsonl"))):
+        for row in read_jsonl(path):
+            if row.get("label") not in LABELS:
+                raise SystemExit(f"{path}: {row.get('pool_id')}: bad label {row.get('label')!r}")
+            labels[row["pool_id"]] = row
+    return labels
+
+
+def kappa(pairs):
+    """Cohen's kappa of a list of (a, b) category pairs."""
+    n = len(pairs)
+    if n == 0:
+        return None
+    observed = sum(a == b for a, b in pairs) / n
+    ca = Counter(a for a, _ in pairs)
+    cb = Counter(b for _, b in pairs)
+    expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    return 1.0 if expected == 1 else round((observed - expected) / (1 - expected), 4)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", default="data/labels")
+    args = ap.parse_args()
+    root = args.root
+    pool = {row["pool_id"]: row for row in read_jsonl(os.path.join(root, "pool/pool.jsonl"))}
+    a = read_pass(os.path.join(root, "passes/A"))
+    b = read_pass(os.path.join(root, "passes/B"))
+    adjudicated_path = os.path.join(root, "adjudication/adjudicated.jsonl")
+    adjudicated = {}
+    if os.path.exists(adjudicated_path):
+        adjudicated = {row["pool_id"]: row for row in read_jsonl(adjudicated_path)}
+
+    both = [pid for pid in pool if pid in a and pid in b]
+    pairs = [(a[p]["label"], b[p]["label"]) for p in both]
+    report = {
+        "pool": len(pool),
+        "labelled_by_both": len(both),
+        "raw_agreement": round(sum(x == y for x, y in pairs) / len(pairs), 4) if pairs else None,
+        "kappa_4class": kappa(pairs),
+        "kappa_per_class": {c: kappa([(x == c, y == c) for x, y in pairs]) for c in LABELS},
+        "pass_a_counts": dict(Counter(x for x, _ in pairs)),
+        "pass_b_counts": dict(Counter(y for _, y in pairs)),
+    }
+    actionable_both = [p for p in both if a[p]["label"] != "irrelevant" and b[p]["label"] != "irrelevant"]
+    report["kappa_per_resource"] = {
+        r: kappa([(r in a[p].get("resources", []), r in b[p].get("resources", [])) for p in actionable_both])
+        for r in RESOURCES}
+
+    os.makedirs(os.path.join(root, "adjudication"), exist_ok=True)
+    todo = []
+    kept = []
+    for pid in both:
+        post, la, lb = pool[pid], a[pid], b[pid]
+        if la["label"] == lb["label"]:
+            label = la["label"]
+            ra, rb = set(la.get("resources", [])), set(lb.get("resources", []))
+            resources = ra & rb or (ra | rb)
+            how = "agreed"
+        elif pid in adjudicated:
+            label = adjudicated[pid]["label"]
+            resources = set(adjudicated[pid].get("resources", []))
+            how = "adjudicated"
+        else:
+            todo.append({"pool_id": pid, "text": post["text"],
+                         "A": {"label": la["label"], "resources": la.get("resources", [])},
+                         "B": {"label": lb["label"], "resources": lb.get("resources", [])}})
+            continue
+        if label == "irrelevant":
+            resources = set()
+        kept.append({"text": post["text"], "label": label,
+                     "resources": [r for r in RESOURCES if r in resources],
+                     "lang": post.get("lang_hint", ""), "source": post["source"],
+                     "source_id": post["source_id"], "event": post.get("event", ""),
+                     "license": post.get("licence", ""), "pool_id": pid, "annotation": how})
+    with open(os.path.join(root, "adjudication/todo.jsonl"), "w", encoding="utf-8") as f:
+        for row in todo:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    synthetic = read_jsonl(os.path.join(root, "synthetic/synthetic_posts.jsonl"))
+    with open(os.path.join(root, "crema_labels.jsonl"), "w", encoding="utf-8") as f:
+        for row in kept:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for row in synthetic:
+            f.write(json.dumps({"text": row["text"], "label": row["label"], "resources": row["resources"],
+                                "lang": row["lang"], "source": "crema_synthetic", "source_id": row["synthetic_id"],
+                                "license": "CC0-1.0", "synthetic": True}, ensure_ascii=False) + "\n")
+    report["disagreements"] = len([1 for x, y in pairs if x != y])
+    report["adjudicated"] = sum(1 for r in kept if r["annotation"] == "adjudicated")
+    report["awaiting_adjudication"] = len(todo)
+    report["kept"] = len(kept)
+    report["kept_counts"] = dict(Counter(r["label"] for r in kept))
+    report["kept_languages"] = dict(Counter(r["lang"] for r in kept))
+    report["synthetic"] = len(synthetic)
+    with open(os.path.join(root, "agreement.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(json.dumps(report, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
