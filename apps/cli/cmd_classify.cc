@@ -22,31 +22,17 @@ int classify_command(const ClassifyFlags& flags, const GlobalOptions& global) {
   options.out_path = flags.out;
   options.rejects_path = flags.rejects;
   options.threads = global.threads;
-  auto reader = reader_options(flags.pipeline);
-  if (!reader) return report_error(reader.error());
-  options.reader = *reader;
-  options.models = model_options(flags.pipeline);
-  ProgressBar bar(global.quiet);
-  options.progress = bar.callback();
-  auto summary = engine::classify(options);
-  bar.finish();
-  if (!summary) return report_error(summary.error());
-  if (global.json) {
-    std::printf("%s\n", summary->to_json().c_str());
-  } else if (!global.quiet) {
-    std::printf("classified %llu posts (%llu rejected): %llu requests, %llu offers, %llu both, %llu irrelevant -> %s\n",
-                static_cast<unsigned long long>(summary->classified),
-                static_cast<unsigned long long>(summary->rejected),
-                static_cast<unsigned long long>(summary->requests), static_cast<unsigned long long>(summary->offers),
-                static_cast<unsigned long long>(summary->request_and_offer),
-                static_cast<unsigned long long>(summary->irrelevant), flags.out.c_str());
-  }
-  return kExitOk;
+  if (auto status = apply_pipeline_flags(flags.pipeline, options); !status)
+    return report_error(status.error());
+  return run_job(global, options, engine::classify, [&flags](const engine::ClassifySummary& s) {
+    return s.to_text() + " -> " + flags.out + "\n";
+  });
 }
 
 void install_classify(CLI::App& app, GlobalOptions& global, int& exit_code) {
   auto flags = std::make_shared<ClassifyFlags>();
-  CLI::App* cmd = app.add_subcommand("classify", "Classify posts (CHO 4 classes + resource types) into JSONL");
+  CLI::App* cmd =
+      app.add_subcommand("classify", "Classify posts (CHO 4 classes + resource types) into JSONL");
   cmd->add_option("--in", flags->inputs, "Input files (- for stdin)")->required()->expected(1, -1);
   cmd->add_option("--out", flags->out, "Output JSONL, one line per post")->required();
   cmd->add_option("--rejects", flags->rejects, "Rejected records (default: OUT.rejects.jsonl)");

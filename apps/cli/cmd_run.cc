@@ -27,25 +27,11 @@ int run_command(const RunFlags& flags, const GlobalOptions& global) {
   options.threads = global.threads;
   options.batch_size = flags.batch;
   options.command_line = joined_command_line();
-  auto reader = reader_options(flags.pipeline);
-  if (!reader) return report_error(reader.error());
-  options.reader = *reader;
-  options.models = model_options(flags.pipeline);
-  auto params = match_params(flags.pipeline);
-  if (!params) return report_error(params.error());
-  options.match = *params;
+  if (auto status = apply_pipeline_flags(flags.pipeline, options); !status)
+    return report_error(status.error());
 
-  ProgressBar bar(global.quiet);
-  options.progress = bar.callback();
-  auto summary = engine::run(options);
-  bar.finish();
-  if (!summary) return report_error(summary.error());
-  if (global.json) {
-    std::printf("%s\n", summary->to_json().c_str());
-  } else if (!global.quiet) {
-    std::printf("%s", summary->to_table().c_str());
-  }
-  return kExitOk;
+  return run_job(global, options, engine::run,
+                 [](const engine::RunSummary& s) { return s.to_table(); });
 }
 
 void install_run(CLI::App& app, GlobalOptions& global, int& exit_code) {
@@ -55,10 +41,14 @@ void install_run(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--in", flags->inputs, "Input files (JSONL, Twitter JSON, CSV/TSV; - for stdin)")
       ->required()
       ->expected(1, -1);
-  cmd->add_option("--out", flags->out, "Output directory (database, exports, rejects.jsonl)")->required();
+  cmd->add_option("--out", flags->out, "Output directory (database, exports, rejects.jsonl)")
+      ->required();
   cmd->add_option("--db", flags->db, "SQLite store (default: OUT/crema.sqlite)");
-  cmd->add_flag("--resume", flags->resume, "Continue the last interrupted run from its checkpoints");
-  cmd->add_option("--batch", flags->batch, "Posts per transaction/checkpoint")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--resume", flags->resume,
+                "Continue the last interrupted run from its checkpoints");
+  cmd->add_option("--batch", flags->batch, "Posts per transaction/checkpoint")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   add_input_flags(*cmd, flags->pipeline);
   add_model_flags(*cmd, flags->pipeline, true);
   add_match_flags(*cmd, flags->pipeline);

@@ -2,10 +2,12 @@
 // `crema match` (input format, models, matching parameters).
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <type_traits>
 
+#include "command.h"
 #include "crema/engine.h"
 
 namespace crema::cli {
@@ -35,6 +37,38 @@ void add_match_flags(CLI::App& cmd, PipelineFlags& flags);
 Result<ingest::ReaderOptions> reader_options(const PipelineFlags& flags);
 engine::ModelOptions model_options(const PipelineFlags& flags);
 Result<match::MatchParams> match_params(const PipelineFlags& flags);
+
+// Sets options.reader, options.models and, for jobs that match, options.match from flags.
+template <typename JobOptions>
+Status apply_pipeline_flags(const PipelineFlags& flags, JobOptions& options) {
+  auto reader = reader_options(flags);
+  if (!reader) return tl::unexpected(reader.error());
+  options.reader = *reader;
+  options.models = model_options(flags);
+  if constexpr (requires { options.match; }) {
+    auto params = match_params(flags);
+    if (!params) return tl::unexpected(params.error());
+    options.match = *params;
+  }
+  return {};
+}
+
+// Runs job(options) under a progress bar, then prints its JSON summary (--json) or
+// text(summary) (unless --quiet). Returns the exit code.
+template <typename JobOptions, typename JobFn, typename TextFn>
+int run_job(const GlobalOptions& global, JobOptions& options, JobFn job, TextFn text) {
+  ProgressBar bar(global.quiet);
+  options.progress = bar.callback();
+  auto summary = job(options);
+  bar.finish();
+  if (!summary) return report_error(summary.error());
+  if (global.json) {
+    std::printf("%s\n", summary->to_json().c_str());
+  } else if (!global.quiet) {
+    std::printf("%s", text(*summary).c_str());
+  }
+  return kExitOk;
+}
 
 // The command line as one string, for the runs table.
 std::string joined_command_line();

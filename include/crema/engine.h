@@ -83,6 +83,7 @@ struct ClassifySummary {
   uint64_t requests = 0, offers = 0, request_and_offer = 0, irrelevant = 0;
   double seconds = 0;
   std::string to_json() const;
+  std::string to_text() const;  // one line for people
 };
 
 Result<ClassifySummary> classify(const ClassifyOptions& options);
@@ -104,6 +105,7 @@ struct MatchJobSummary {
   uint64_t unlocated_requests = 0, matched_requests = 0, matches = 0;
   double seconds = 0;
   std::string to_json() const;
+  std::string to_text() const;  // one line for people
 };
 
 // Posts whose input has a kind use it; the others are classified first.

@@ -112,31 +112,44 @@ Status for_each_batch(const std::vector<std::string>& inputs, const ingest::Read
   return {};
 }
 
+// What a one-shot job opens before reading: models, the output file and the rejects file.
+struct Job {
+  std::unique_ptr<Processor> processor;
+  OutputFile out;
+  std::unique_ptr<RejectsFile> rejects;
+
+  static Result<Job> open(const std::vector<std::string>& inputs, const std::string& out_path,
+                          const std::string& rejects_path, const ModelOptions& models) {
+    if (inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "no input files given");
+    if (out_path.empty()) return make_error(ErrorCode::kInvalidArgument, "no output file given");
+    auto processor = Processor::create(models);
+    if (!processor) return tl::unexpected(processor.error());
+    auto out = OutputFile::open(out_path);
+    if (!out) return tl::unexpected(out.error());
+    auto rejects = RejectsFile::open(rejects_path.empty() ? out_path + ".rejects.jsonl" : rejects_path, false);
+    if (!rejects) return tl::unexpected(rejects.error());
+    return Job{std::move(*processor), std::move(*out), std::move(*rejects)};
+  }
+};
+
 }  // namespace
 
 Result<ClassifySummary> classify(const ClassifyOptions& options) {
   const auto start = Clock::now();
-  if (options.inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "no input files given");
-  if (options.out_path.empty()) return make_error(ErrorCode::kInvalidArgument, "no output file given");
-  ModelOptions models = options.models;
-  auto processor = Processor::create(models);
-  if (!processor) return tl::unexpected(processor.error());
-  auto out = OutputFile::open(options.out_path);
-  if (!out) return tl::unexpected(out.error());
-  auto rejects = RejectsFile::open(
-      options.rejects_path.empty() ? options.out_path + ".rejects.jsonl" : options.rejects_path, false);
-  if (!rejects) return tl::unexpected(rejects.error());
+  auto job = Job::open(options.inputs, options.out_path, options.rejects_path, options.models);
+  if (!job) return tl::unexpected(job.error());
+  auto& [processor, out, rejects] = *job;
 
   ingest::ReaderOptions reader_options = options.reader;
   reader_options.require_time = false;  // classification needs no timestamps
   const int threads = resolve_threads(options.threads);
   ClassifySummary summary;
   auto status = for_each_batch(
-      options.inputs, reader_options, **rejects, summary.read, summary.rejected, options.progress,
+      options.inputs, reader_options, *rejects, summary.read, summary.rejected, options.progress,
       [&](std::vector<store::ProcessedPost>& batch) -> Status {
         // Input kinds are ignored here: the job is to classify.
         for (auto& p : batch) p.post.kind = Label::kUnknown;
-        (*processor)->process_labels(batch, threads);
+        processor->process_labels(batch, threads);
         for (const auto& p : batch) {
           ++summary.classified;
           switch (p.label) {
@@ -145,30 +158,24 @@ Result<ClassifySummary> classify(const ClassifyOptions& options) {
             case Label::kRequestAndOffer: ++summary.request_and_offer; break;
             default: ++summary.irrelevant; break;
           }
-          if (auto s = out->write_line(classification_json(p)); !s) return s;
+          if (auto s = out.write_line(classification_json(p)); !s) return s;
         }
         return {};
       });
   if (!status) return tl::unexpected(status.error());
-  if (auto s = out->commit(); !s) return tl::unexpected(s.error());
+  if (auto s = out.commit(); !s) return tl::unexpected(s.error());
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }
 
 Result<MatchJobSummary> match_posts(const MatchJobOptions& options) {
   const auto start = Clock::now();
-  if (options.inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "no input files given");
-  if (options.out_path.empty()) return make_error(ErrorCode::kInvalidArgument, "no output file given");
-  auto processor = Processor::create(options.models);
-  if (!processor) return tl::unexpected(processor.error());
-  auto out = OutputFile::open(options.out_path);
-  if (!out) return tl::unexpected(out.error());
-  auto rejects = RejectsFile::open(
-      options.rejects_path.empty() ? options.out_path + ".rejects.jsonl" : options.rejects_path, false);
-  if (!rejects) return tl::unexpected(rejects.error());
+  auto job = Job::open(options.inputs, options.out_path, options.rejects_path, options.models);
+  if (!job) return tl::unexpected(job.error());
+  auto& [processor, out, rejects] = *job;
 
   const int threads = resolve_threads(options.threads);
-  const size_t dim = (*processor)->encoder().dim();
+  const size_t dim = processor->encoder().dim();
   MatchJobSummary summary;
   std::vector<std::string> request_ids, offer_ids;
   std::vector<match::MatchPost> request_posts, offer_posts;
@@ -176,7 +183,7 @@ Result<MatchJobSummary> match_posts(const MatchJobOptions& options) {
   std::unordered_set<std::string> seen_ids;  // a repeated id is the same post: first wins
 
   auto status = for_each_batch(
-      options.inputs, options.reader, **rejects, summary.read, summary.rejected, options.progress,
+      options.inputs, options.reader, *rejects, summary.read, summary.rejected, options.progress,
       [&](std::vector<store::ProcessedPost>& batch) -> Status {
         std::erase_if(batch, [&](const store::ProcessedPost& p) {
           const bool repeated = !seen_ids.insert(p.post.id).second;
@@ -184,7 +191,7 @@ Result<MatchJobSummary> match_posts(const MatchJobOptions& options) {
           return repeated;
         });
         for (const auto& p : batch) summary.classified += p.post.kind == Label::kUnknown ? 1 : 0;
-        if (auto s = (*processor)->process(batch, threads); !s) return s;
+        if (auto s = processor->process(batch, threads); !s) return s;
         for (auto& p : batch) {
           if (p.embedding.empty()) continue;
           const match::MatchPost mp{p.post.created_at_ms, p.post.geo};
@@ -237,9 +244,9 @@ Result<MatchJobSummary> match_posts(const MatchJobOptions& options) {
     w.end_array().end_object();
     summary.matches += written;
     summary.matched_requests += written > 0 ? 1 : 0;
-    if (auto s = out->write_line(w.str()); !s) return tl::unexpected(s.error());
+    if (auto s = out.write_line(w.str()); !s) return tl::unexpected(s.error());
   }
-  if (auto s = out->commit(); !s) return tl::unexpected(s.error());
+  if (auto s = out.commit(); !s) return tl::unexpected(s.error());
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }

@@ -86,4 +86,20 @@ std::string MatchJobSummary::to_json() const {
   return w.take();
 }
 
+namespace {
+std::string u64(uint64_t v) { return std::to_string(v); }
+}  // namespace
+
+std::string ClassifySummary::to_text() const {
+  return "classified " + u64(classified) + " posts (" + u64(rejected) + " rejected): " + u64(requests) +
+         " requests, " + u64(offers) + " offers, " + u64(request_and_offer) + " both, " + u64(irrelevant) +
+         " irrelevant";
+}
+
+std::string MatchJobSummary::to_text() const {
+  return u64(requests) + " requests, " + u64(offers) + " offers (" + u64(classified) + " classified, " +
+         u64(rejected) + " rejected, " + u64(repeated_ids) + " repeated ids); " + u64(matched_requests) +
+         " requests matched, " + u64(unlocated_requests) + " without location";
+}
+
 }  // namespace crema::engine
