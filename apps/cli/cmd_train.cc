@@ -18,6 +18,8 @@ struct TrainArgs {
   double lr = 0;   // 0: not given
   int dim = 50;
   int word_ngrams = 2;
+  int minn = 0;
+  int maxn = 0;
   int fasttext_threads = 1;
   bool no_quantize = false;
   bool no_tune = false;
@@ -34,6 +36,7 @@ std::string command_line(const TrainArgs& a) {
   }
   if (a.dim != 50) cmd += " --dim " + std::to_string(a.dim);
   if (a.word_ngrams != 2) cmd += " --word-ngrams " + std::to_string(a.word_ngrams);
+  if (a.maxn > 0) cmd += " --char-ngrams " + std::to_string(a.minn) + "," + std::to_string(a.maxn);
   if (a.fasttext_threads != 1) cmd += " --fasttext-threads " + std::to_string(a.fasttext_threads);
   if (a.no_quantize) cmd += " --no-quantize";
   if (a.no_tune) cmd += " --no-tune";
@@ -48,6 +51,8 @@ int run_train(const TrainArgs& args, const GlobalOptions& global) {
   options.threads = args.fasttext_threads;
   options.dim = args.dim;
   options.word_ngrams = args.word_ngrams;
+  options.min_char_ngram = args.minn;
+  options.max_char_ngram = args.maxn;
   options.quantize = !args.no_quantize;
   // An explicit epoch count or learning rate means "train exactly this".
   options.tune = !args.no_tune && args.epochs == 0 && args.lr == 0;
@@ -84,6 +89,16 @@ void install_train(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--lr", args->lr, "Learning rate (given: no grid search)")->check(CLI::Range(1e-6, 10.0));
   cmd->add_option("--dim", args->dim, "Embedding dimension (default 50)")->check(CLI::Range(1, 1000));
   cmd->add_option("--word-ngrams", args->word_ngrams, "Word n-gram length (default 2)")->check(CLI::Range(1, 5));
+  cmd->add_option_function<std::vector<int>>(
+         "--char-ngrams",
+         [args](const std::vector<int>& v) {
+           args->minn = v[0];
+           args->maxn = v[1];
+         },
+         "Character n-grams of words MIN,MAX (e.g. 3,5; default off)")
+      ->expected(2)
+      ->delimiter(',')
+      ->check(CLI::Range(1, 8));
   cmd->add_option("--fasttext-threads", args->fasttext_threads,
                   "fastText training threads (default 1: bit-for-bit reproducible)")
       ->check(CLI::Range(1, 256));

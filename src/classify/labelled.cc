@@ -66,6 +66,14 @@ Status parse_record(simdjson::dom::element doc, LabelledPost& post) {
     if (synthetic.get(flag) != simdjson::SUCCESS) return make_error(ErrorCode::kParseError, "\"synthetic\" is not a boolean");
     post.train_only = flag;
   }
+  simdjson::dom::element split;
+  if (obj["split"].get(split) == simdjson::SUCCESS) {
+    std::string_view part;
+    if (split.get(part) != simdjson::SUCCESS || part != "train") {
+      return make_error(ErrorCode::kParseError, "\"split\" must be \"train\" when given");
+    }
+    post.train_only = true;
+  }
   return {};
 }
 

@@ -119,8 +119,8 @@ Result<std::shared_ptr<fasttext::FastText>> train_fasttext(const std::string& tr
   args.wordNgrams = options.word_ngrams;
   args.bucket = options.bucket;
   args.minCount = 1;
-  args.minn = 0;
-  args.maxn = 0;
+  args.minn = options.min_char_ngram;
+  args.maxn = options.max_char_ngram;
   args.epoch = config.epochs;
   args.lr = config.lr;
   args.thread = std::max(1, options.threads);
@@ -336,6 +336,7 @@ std::string manifest_json(const TrainOptions& o, const std::string& data_sha, co
   w.key("reproducible").value(o.threads <= 1);
   w.key("dim").value(o.dim);
   w.key("word_ngrams").value(o.word_ngrams);
+  w.key("char_ngrams").begin_array().value(o.min_char_ngram).value(o.max_char_ngram).end_array();
   w.key("bucket").value(o.bucket);
   w.key("min_count").value(1);
   w.key("tuned_on_validation").value(o.tune);
@@ -385,9 +386,11 @@ std::string report_text(const EvalReport& r, const std::string& heading) { retur
 Result<TrainResult> train_classifiers(const TrainOptions& options) {
   if (options.dim < 1 || options.dim > 1000 || options.epochs < 1 || options.word_ngrams < 1 ||
       options.word_ngrams > 5 || !(options.learning_rate > 0) || options.bucket < 1 ||
+      options.min_char_ngram < 0 || options.max_char_ngram < options.min_char_ngram ||
+      options.max_char_ngram > 8 || (options.max_char_ngram > 0 && options.min_char_ngram < 1) ||
       (options.quantize && options.quantize_cutoff < 256)) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "training options out of range (dim 1..1000, epochs >= 1, word n-grams 1..5, lr > 0, "
+                      "training options out of range (dim 1..1000, epochs >= 1, word n-grams 1..5, char n-grams 1 <= min <= max <= 8 or off, lr > 0, "
                       "bucket >= 1, quantize cutoff >= 256)");
   }
   auto data = read_file(options.data_path);

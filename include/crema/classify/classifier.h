@@ -67,8 +67,9 @@ struct LabelledPost {
   // "source/source_id" when the record names them, else empty. Rows sharing a non-empty
   // group (a message and its original-language text) land in the same split part.
   std::string group;
-  // From "synthetic": true. Such rows (posts written for rare cells) only ever go to the
-  // training part of a split, so they never inflate validation or test scores.
+  // From "synthetic": true (posts written for rare cells) or "split": "train" (extra,
+  // differently labelled data). Such rows only ever go to the training part of a split, so
+  // they never inflate validation or test scores.
   bool train_only = false;
 };
 Result<std::vector<LabelledPost>> load_labelled(const std::string& path);
@@ -99,6 +100,10 @@ struct TrainOptions {
   int epochs = 25;
   double learning_rate = 0.5;
   int word_ngrams = 2;
+  // Character n-grams of words, min..max code points (fastText minn/maxn); 0 = off. They
+  // help with inflected and non-English words and with typos.
+  int min_char_ngram = 0;
+  int max_char_ngram = 0;
   int dim = 50;
   bool quantize = true;  // write .ftz
   // Pick epochs / learning rate (and, for the 4-class model, rare-class oversampling) by

@@ -296,15 +296,17 @@ TEST_F(BuiltinModels, ClearPosts) {
 }
 
 TEST_F(BuiltinModels, QualityFloorOnHeldOutSplit) {
-  // The 20% test split of the committed labels was never seen in training.
-  auto eval = evaluate_classifiers(dir(), std::string(CREMA_SOURCE_DIR) + "/data/labels/open_labels.jsonl", true,
+  // The 20% test split of the committed labels (docs/annotation.md, two passes +
+  // adjudication) was never seen in training; synthetic rows are train-only.
+  auto eval = evaluate_classifiers(dir(), std::string(CREMA_SOURCE_DIR) + "/data/labels/crema_labels.jsonl", true,
                                    42, 2);
   ASSERT_TRUE(eval) << eval.error().message;
-  EXPECT_GT(eval->actionable.n, 5000);
-  EXPECT_GE(eval->actionable.macro_f1, 0.45);
-  EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kRequest)].f1, 0.6);
-  EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kIrrelevant)].f1, 0.8);
-  EXPECT_GE(eval->resources.macro_f1, 0.35);
+  EXPECT_GT(eval->actionable.n, 900);
+  EXPECT_GE(eval->actionable.macro_f1, 0.50);
+  EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kRequest)].f1, 0.70);
+  EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kOffer)].f1, 0.40);
+  EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kIrrelevant)].f1, 0.85);
+  EXPECT_GE(eval->resources.macro_f1, 0.25);
   EXPECT_EQ(eval->actionable.to_json() + "\n", read_bytes(dir() + "/actionable.report.json"));
 }
 

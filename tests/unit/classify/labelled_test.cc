@@ -17,10 +17,11 @@ TEST(LoadLabelled, ReadsRecords) {
              "\n"
              "{\"text\":\"hi\",\"label\":\"irrelevant\"}\r\n"
              "{\"text\":\"only resources\",\"resources\":[]}\n"
-             "{\"text\":\"written offer\",\"label\":\"offer\",\"synthetic\":true}");
+             "{\"text\":\"written offer\",\"label\":\"offer\",\"synthetic\":true}\n"
+             "{\"text\":\"extra data\",\"label\":\"request\",\"split\":\"train\"}");
   auto posts = load_labelled(dir.file("a.jsonl"));
   ASSERT_TRUE(posts) << posts.error().message;
-  ASSERT_EQ(posts->size(), 4u);
+  ASSERT_EQ(posts->size(), 5u);
   EXPECT_EQ((*posts)[0].label, Label::kRequest);
   EXPECT_EQ((*posts)[0].resources, std::vector<std::string>{"water"});
   EXPECT_TRUE((*posts)[0].has_resources);
@@ -33,6 +34,7 @@ TEST(LoadLabelled, ReadsRecords) {
   EXPECT_TRUE((*posts)[2].has_resources);
   EXPECT_FALSE((*posts)[2].train_only);
   EXPECT_TRUE((*posts)[3].train_only);
+  EXPECT_TRUE((*posts)[4].train_only);
 }
 
 struct BadCase {
@@ -50,6 +52,7 @@ TEST(LoadLabelled, BadLinesNameTheLine) {
       {"{\"text\":\"x\",\"resources\":[3]}", "non-string"},
       {"{\"text\":\"x\",\"lang\":3}", "lang"},
       {"{\"text\":\"x\",\"synthetic\":\"yes\"}", "synthetic"},
+      {"{\"text\":\"x\",\"split\":\"test\"}", "split"},
       {"{\"text\":\"x\"", "invalid JSON"},
       {"[1,2]", "not a JSON object"},
       {"{\"text\":\"\xff\"}", "invalid JSON"},
