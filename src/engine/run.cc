@@ -249,6 +249,8 @@ Result<RunSummary> run(const RunOptions& options) {
   }
   summary.match_seconds = seconds_since(t0);
 
+  t0 = Clock::now();
+
   const std::pair<Status (store::Store::*)(const std::string&), const std::string*> exports[] = {
       {&store::Store::export_posts_jsonl, &summary.posts_jsonl},
       {&store::Store::export_posts_csv, &summary.posts_csv},
@@ -257,6 +259,7 @@ Result<RunSummary> run(const RunOptions& options) {
   for (const auto& [export_fn, path] : exports) {
     if (auto status = (db.*export_fn)(*path); !status) return tl::unexpected(status.error());
   }
+  summary.export_seconds = seconds_since(t0);
   summary.seconds = seconds_since(start);
   if (auto status = db.finish_run(run_id, summary.to_json()); !status) return tl::unexpected(status.error());
   return summary;

@@ -23,7 +23,7 @@ std::string RunSummary::to_json() const {
   w.key("seconds").begin_object();
   w.key("total").value(seconds).key("ingest").value(ingest_seconds);
   w.key("label").value(label_seconds).key("embed").value(embed_seconds).key("store").value(store_seconds);
-  w.key("match").value(match_seconds).end_object();
+  w.key("match").value(match_seconds).key("export").value(export_seconds).end_object();
   w.key("outputs").begin_object();
   w.key("db").value(db_path).key("rejects").value(rejects_path);
   w.key("posts_jsonl").value(posts_jsonl).key("posts_csv").value(posts_csv);
