@@ -11,6 +11,14 @@ void add_input_flags(CLI::App& cmd, PipelineFlags& flags) {
                  "CSV/TSV column map, e.g. id=tweet_id,text=message,created_at=date");
 }
 
+void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& out_help) {
+  cmd.add_option("--in", flags.inputs, "Input files (- for stdin)")->required()->expected(1, -1);
+  cmd.add_option("--out", flags.out, out_help)->required();
+  cmd.add_option("--rejects", flags.rejects, "Rejected records (default: OUT.rejects.jsonl)");
+  add_input_flags(cmd, flags.pipeline);
+  add_model_flags(cmd, flags.pipeline, false);
+}
+
 void add_model_flags(CLI::App& cmd, PipelineFlags& flags, bool with_prefilter) {
   cmd.add_option("--model-dir", flags.model_dir, "Classifier model directory (default: bundled models/classifier)");
   cmd.add_option("--encoder", flags.encoder, "Sentence encoder: tfidf, glove-sif (default: measured best)");

@@ -38,6 +38,17 @@ Result<ingest::ReaderOptions> reader_options(const PipelineFlags& flags);
 engine::ModelOptions model_options(const PipelineFlags& flags);
 Result<match::MatchParams> match_params(const PipelineFlags& flags);
 
+// The flags of a one-shot job over input files (`crema classify`, `crema match`).
+struct JobFlags {
+  std::vector<std::string> inputs;
+  std::string out;
+  std::string rejects;
+  PipelineFlags pipeline;
+};
+
+// Adds --in, --out (described by out_help), --rejects, the input flags and the model flags.
+void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& out_help);
+
 // Sets options.reader, options.models and, for jobs that match, options.match from flags.
 template <typename JobOptions>
 Status apply_pipeline_flags(const PipelineFlags& flags, JobOptions& options) {
@@ -52,6 +63,10 @@ Status apply_pipeline_flags(const PipelineFlags& flags, JobOptions& options) {
   }
   return {};
 }
+
+// Runs a one-shot job: JobOptions from flags, then run_job with "<summary> -> OUT".
+template <typename JobOptions, typename JobFn>
+int run_file_job(const JobFlags& flags, const GlobalOptions& global, JobFn job);
 
 // Runs job(options) under a progress bar, then prints its JSON summary (--json) or
 // text(summary) (unless --quiet). Returns the exit code.
@@ -68,6 +83,17 @@ int run_job(const GlobalOptions& global, JobOptions& options, JobFn job, TextFn 
     std::printf("%s", text(*summary).c_str());
   }
   return kExitOk;
+}
+
+template <typename JobOptions, typename JobFn>
+int run_file_job(const JobFlags& flags, const GlobalOptions& global, JobFn job) {
+  JobOptions options;
+  options.inputs = flags.inputs;
+  options.out_path = flags.out;
+  options.rejects_path = flags.rejects;
+  options.threads = global.threads;
+  if (auto status = apply_pipeline_flags(flags.pipeline, options); !status) return report_error(status.error());
+  return run_job(global, options, job, [&flags](const auto& s) { return s.to_text() + " -> " + flags.out + "\n"; });
 }
 
 // The command line as one string, for the runs table.
