@@ -54,8 +54,8 @@ struct RunSummary {
   uint64_t matches = 0, matched_requests = 0;
   double seconds = 0;
   // Wall time per stage: read + dedup, normalise + language + prefilter + classify, embed,
-  // store writes, matching, exports. The rest of `seconds` is start-up (models, the
-  // near-duplicate index of what is already stored).
+  // store writes (on a second thread, overlapping the next batch), matching, exports. The
+  // rest of `seconds` is start-up (models, the near-duplicate index of what is stored).
   double ingest_seconds = 0, label_seconds = 0, embed_seconds = 0, store_seconds = 0, match_seconds = 0;
   double export_seconds = 0;
   std::string db_path, rejects_path, posts_jsonl, posts_csv, matches_jsonl, matches_csv;

@@ -1,5 +1,6 @@
 // crema::engine::run: the whole pipeline over a store.
 #include <chrono>
+#include <future>
 #include <unordered_set>
 
 #include "crema/common/file_io.h"
@@ -114,6 +115,59 @@ Status match_store(store::Store& db, int64_t run_id, const RunOptions& options, 
   return db.replace_matches(run_id, stored);
 }
 
+// Commits batches on a second thread, so that one batch's fsync overlaps the reading,
+// labelling and embedding of the next. Batches still commit one at a time, in input order,
+// each with its checkpoint, so what a crash leaves and what --resume does are unchanged.
+class BackgroundWriter {
+ public:
+  BackgroundWriter(store::Store& db, int64_t run_id, RejectsFile& rejects_file)
+      : db_(db), run_id_(run_id), rejects_file_(rejects_file) {}
+  ~BackgroundWriter() {
+    if (pending_.valid()) pending_.wait();
+  }
+  BackgroundWriter(const BackgroundWriter&) = delete;
+  BackgroundWriter& operator=(const BackgroundWriter&) = delete;
+
+  // Waits for the batch in flight (returning its error, if any), then starts this one.
+  Status submit(std::vector<store::ProcessedPost> posts, std::vector<ingest::Reject> rejects,
+                store::Checkpoint checkpoint) {
+    if (auto status = wait(); !status) return status;
+    pending_ = std::async(std::launch::async, [this, posts = std::move(posts), rejects = std::move(rejects),
+                                               checkpoint = std::move(checkpoint)]() -> Status {
+      const auto t0 = Clock::now();
+      std::vector<store::Store::Reject> rows;
+      rows.reserve(rejects.size());
+      for (const auto& r : rejects) rows.push_back({r.source.file, r.source.line, r.id, r.reason, r.excerpt});
+      auto written = db_.write_batch(run_id_, posts, rows, checkpoint);
+      if (!written) return tl::unexpected(written.error());
+      inserted_ += written->inserted;
+      existing_ += written->existing;
+      // Rejects are in the store now; the file is the user's copy, written after commit.
+      if (auto status = rejects_file_.write(rejects); !status) return status;
+      seconds_ += seconds_since(t0);
+      return {};
+    });
+    return {};
+  }
+
+  // Waits for the batch in flight. The counters are only read after this.
+  Status wait() {
+    if (!pending_.valid()) return {};
+    return pending_.get();
+  }
+  uint64_t inserted() const { return inserted_; }
+  uint64_t existing() const { return existing_; }
+  double seconds() const { return seconds_; }
+
+ private:
+  store::Store& db_;
+  const int64_t run_id_;
+  RejectsFile& rejects_file_;
+  std::future<Status> pending_;
+  uint64_t inserted_ = 0, existing_ = 0;
+  double seconds_ = 0;
+};
+
 }  // namespace
 
 Result<RunSummary> run(const RunOptions& options) {
@@ -162,6 +216,9 @@ Result<RunSummary> run(const RunOptions& options) {
 
   auto rejects_file = RejectsFile::open(summary.rejects_path, options.resume);
   if (!rejects_file) return tl::unexpected(rejects_file.error());
+  // A second connection for the id lookups, which run while the writer thread commits.
+  auto lookups = store::Store::open(summary.db_path);
+  if (!lookups) return tl::unexpected(lookups.error());
 
   // The near-duplicate index covers everything already stored, so new posts link to old ones.
   ingest::NearDuplicateIndex dedup;
@@ -176,7 +233,9 @@ Result<RunSummary> run(const RunOptions& options) {
   InputBatch batch;
   std::vector<store::ProcessedPost> processed;
   std::unordered_set<std::string> batch_ids;
+  std::unordered_set<std::string> in_flight_ids;  // the batch the writer may not have committed yet
   std::vector<std::string> ids;
+  BackgroundWriter writer(db, run_id, **rejects_file);
 
   for (const std::string& input : options.inputs) {
     auto reader = ingest::PostReader::open(input, options.reader);
@@ -201,11 +260,11 @@ Result<RunSummary> run(const RunOptions& options) {
       batch_ids.clear();
       ids.clear();
       for (const Post& post : batch.posts) ids.push_back(post.id);
-      auto known = db.has_posts(ids);
+      auto known = (*lookups)->has_posts(ids);
       if (!known) return tl::unexpected(known.error());
       for (size_t i = 0; i < batch.posts.size(); ++i) {
         Post& post = batch.posts[i];
-        if ((*known)[i] || !batch_ids.insert(post.id).second) {
+        if ((*known)[i] || in_flight_ids.count(post.id) > 0 || !batch_ids.insert(post.id).second) {
           ++summary.existing;
           continue;
         }
@@ -225,22 +284,21 @@ Result<RunSummary> run(const RunOptions& options) {
       summary.embed_seconds += seconds_since(t0);
       for (const auto& p : processed) count_label(summary, p);
 
-      t0 = Clock::now();
-      std::vector<store::Store::Reject> rejects;
-      rejects.reserve(batch.rejects.size());
-      for (const auto& r : batch.rejects) rejects.push_back({r.source.file, r.source.line, r.id, r.reason, r.excerpt});
-      auto written = db.write_batch(run_id, processed, rejects, batch.checkpoint);
-      if (!written) return tl::unexpected(written.error());
-      summary.inserted += written->inserted;
-      summary.existing += written->existing;
-      // Rejects are in the store now; the file is the user's copy, written after commit.
-      if (auto status = (*rejects_file)->write(batch.rejects); !status) return tl::unexpected(status.error());
-      summary.store_seconds += seconds_since(t0);
+      in_flight_ids.swap(batch_ids);
+      if (auto status = writer.submit(std::move(processed), std::move(batch.rejects), batch.checkpoint); !status) {
+        return tl::unexpected(status.error());
+      }
+      processed = {};
+      batch.rejects = {};
 
       if (options.progress) options.progress("ingest", bytes_before_input + batch.checkpoint.offset, total_bytes);
     }
     bytes_before_input += batch.checkpoint.offset;
   }
+  if (auto status = writer.wait(); !status) return tl::unexpected(status.error());
+  summary.inserted = writer.inserted();
+  summary.existing += writer.existing();
+  summary.store_seconds = writer.seconds();
 
   auto t0 = Clock::now();
   if (options.progress) options.progress("match", 0, 0);
