@@ -1,5 +1,7 @@
 // crema eval match: CReMa's matching protocol (Top-n for T, TS, TTS and the no-text floor)
-// on a labelled request/offer stream.
+// on a labelled request/offer stream, optionally with per-resource decay profiles and
+// simulated city-level placement (uncertainty discs).
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -18,6 +20,10 @@ struct EvalMatchArgs {
   double delta_km = 10.0;
   double alpha = 0.5;
   uint64_t seed = 42;
+  std::string decay_profiles;
+  double coarsen_km = 0;
+  double coarsen_share = 1.0;
+  bool ignore_radius = false;
 };
 
 int run_eval_match(const EvalMatchArgs& args, const GlobalOptions& global) {
@@ -26,6 +32,8 @@ int run_eval_match(const EvalMatchArgs& args, const GlobalOptions& global) {
   if (*delta_time <= 0) return usage_error("--delta-time must be positive");
   if (!(args.delta_km > 0)) return usage_error("--delta-km must be positive");
   if (!(args.alpha >= 0 && args.alpha <= 1)) return usage_error("--alpha must be in [0, 1]");
+  if (!(args.coarsen_km >= 0) || !std::isfinite(args.coarsen_km)) return usage_error("--coarsen-km must be >= 0");
+  if (!(args.coarsen_share >= 0 && args.coarsen_share <= 1)) return usage_error("--coarsen-share must be in [0, 1]");
   const std::string name = args.encoder.empty() ? std::string(embed::default_encoder_name()) : args.encoder;
   auto encoder = embed::make_encoder(name);
   if (!encoder) return report_error(encoder.error());
@@ -37,6 +45,10 @@ int run_eval_match(const EvalMatchArgs& args, const GlobalOptions& global) {
   options.delta_km = args.delta_km;
   options.alpha = args.alpha;
   options.seed = args.seed;
+  options.decay_profiles_path = args.decay_profiles == "default" ? match::default_decay_profiles_path() : args.decay_profiles;
+  options.coarsen_km = args.coarsen_km;
+  options.coarsen_share = args.coarsen_share;
+  options.ignore_radius = args.ignore_radius;
   options.threads = global.threads;
   options.progress = bar.callback();
   auto report = match::evaluate_matching(**encoder, options);
@@ -62,7 +74,17 @@ void install_eval_match(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--delta-km", args->delta_km, "Maximum distance δ_distance in km")->capture_default_str();
   cmd->add_option("--alpha", args->alpha, "Text weight of the linear TS baseline")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Seed of the random-language draw")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the random-language and coarsening draws")->capture_default_str();
+  cmd->add_option("--decay-profiles", args->decay_profiles,
+                  "Per-resource δ_time/δ_distance/decay shapes (TSV; 'default' = data/match/decay_profiles.tsv); "
+                  "requests use the profile of their \"resource\" field");
+  cmd->add_option("--coarsen-km", args->coarsen_km,
+                  "Simulate city-level placement: snap posts to their \"city\" centre with this uncertainty radius (km)")
+      ->capture_default_str();
+  cmd->add_option("--coarsen-share", args->coarsen_share, "Share of posts snapped by --coarsen-km (drawn per post, seeded)")
+      ->capture_default_str();
+  cmd->add_flag("--ignore-radius", args->ignore_radius,
+                "With --coarsen-km: treat snapped posts as exact points at the centre (the naive baseline)");
   cmd->callback([args, &global, &exit_code] { exit_code = run_eval_match(*args, global); });
 }
 

@@ -2,9 +2,11 @@
 #include "crema/match/eval.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include <simdjson.h>
@@ -24,7 +26,8 @@ struct StreamPost {
   bool request = false;
   std::string lang;
   std::string text;
-  MatchPost where;
+  std::string city;  // optional; used by coarsening
+  MatchPost where;   // where.resources: the optional "resource" field
 };
 
 Error record_error(const std::string& path, size_t line, const std::string& why) {
@@ -38,6 +41,8 @@ Result<std::string> get_string(simdjson::ondemand::object& obj, const char* fiel
     if (!required) return std::string();
     return tl::unexpected(record_error(path, line, std::string("missing field \"") + field + "\""));
   }
+  bool is_null = false;
+  if (!required && v.is_null().get(is_null) == simdjson::SUCCESS && is_null) return std::string();
   std::string_view s;
   if (v.get_string().get(s) != simdjson::SUCCESS) {
     return tl::unexpected(record_error(path, line, std::string("field \"") + field + "\" is not a string"));
@@ -102,6 +107,12 @@ Result<StreamPost> parse_record(simdjson::ondemand::parser& parser, std::string_
   auto lon = get_coordinate(obj, "lon", path, line);
   if (!lon) return tl::unexpected(lon.error());
   if (lat->has_value() && lon->has_value()) p.where.geo = GeoPoint{**lat, **lon};
+  auto city = get_string(obj, "city", false, path, line);
+  if (!city) return tl::unexpected(city.error());
+  p.city = std::move(*city);
+  auto resource = get_string(obj, "resource", false, path, line);
+  if (!resource) return tl::unexpected(resource.error());
+  if (!resource->empty()) p.where.resources.push_back(std::move(*resource));
   return p;
 }
 
@@ -119,6 +130,39 @@ size_t draw(uint64_t& state, size_t n) {
   return std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)));
 }
 
+// FNV-1a: a platform-independent hash of a pair id and kind for the coarsening draw.
+uint64_t fnv1a(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// Snaps a share of the posts with a city to that city's centre (the mean coordinates of the
+// stream's located posts of that city) with radius coarsen_km (0 with ignore_radius). The
+// draw is per pair and kind, so every language version of a post is treated alike.
+void coarsen(std::vector<StreamPost>& posts, const EvalMatchOptions& options) {
+  std::map<std::string, std::array<double, 3>> sums;
+  for (const auto& p : posts) {
+    if (p.city.empty() || !detail::located(p.where)) continue;
+    auto& c = sums[p.city];
+    c[0] += p.where.geo->lat;
+    c[1] += p.where.geo->lon;
+    c[2] += 1;
+  }
+  for (auto& p : posts) {
+    const auto it = sums.find(p.city);
+    if (it == sums.end() || !detail::located(p.where)) continue;
+    uint64_t state = fnv1a(p.pair, options.seed ^ (p.request ? 0x5bd1e995ULL : 0x1b873593ULL));
+    const double u = std::ldexp(static_cast<double>(splitmix(state) >> 11), -53);
+    if (u >= options.coarsen_share) continue;
+    const auto& c = it->second;
+    p.where.geo = GeoPoint{c[0] / c[2], c[1] / c[2]};
+    p.where.radius_km = options.ignore_radius ? 0.0 : options.coarsen_km;
+  }
+}
+
 struct Counts {
   size_t hits[4][3] = {};  // method x n
 };
@@ -129,7 +173,7 @@ constexpr Method kMethods[4] = {Method::kT, Method::kTs, Method::kTts, Method::k
 EvalMatchRow run(const std::string& language, const std::vector<const StreamPost*>& requests,
                  const std::vector<size_t>& request_rows, const std::vector<const StreamPost*>& offers,
                  const std::vector<size_t>& offer_rows, const std::vector<float>& vectors, size_t dim,
-                 const EvalMatchOptions& options) {
+                 const EvalMatchOptions& options, const std::shared_ptr<const DecayProfiles>& profiles) {
   std::vector<Counts> per_request(requests.size());
   std::vector<char> counted(requests.size(), 0);
   parallel_for(requests.size(), options.threads, [&](size_t begin, size_t end) {
@@ -142,10 +186,13 @@ EvalMatchRow run(const std::string& language, const std::vector<const StreamPost
         p.delta_time_ms = options.delta_time_ms;
         p.delta_km = options.delta_km;
         p.alpha = options.alpha;
+        p.profiles = profiles;
+        const detail::Window window = detail::window_for(requests[r]->where, p);
         std::optional<float> best_true;
         for (size_t o = 0; o < offers.size(); ++o) {
           ScoredOffer s;
-          detail::score_pair(requests[r]->where, rv, offers[o]->where, vectors.data() + offer_rows[o] * dim, dim, p, s);
+          detail::score_pair(requests[r]->where, rv, offers[o]->where, vectors.data() + offer_rows[o] * dim, dim, p,
+                             window, s);
           scores[o] = s.score;
           if (offers[o]->pair == requests[r]->pair && (!best_true || s.score > *best_true)) best_true = s.score;
         }
@@ -185,6 +232,16 @@ Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const E
   if (options.delta_time_ms <= 0 || !(options.delta_km > 0) || !(options.alpha >= 0 && options.alpha <= 1)) {
     return make_error(ErrorCode::kInvalidArgument, "delta_time and delta_km must be positive, alpha in [0, 1]");
   }
+  if (!(options.coarsen_km >= 0) || !std::isfinite(options.coarsen_km) ||
+      !(options.coarsen_share >= 0 && options.coarsen_share <= 1)) {
+    return make_error(ErrorCode::kInvalidArgument, "coarsen_km must be finite and >= 0, coarsen_share in [0, 1]");
+  }
+  std::shared_ptr<const DecayProfiles> profiles;
+  if (!options.decay_profiles_path.empty()) {
+    auto loaded = load_decay_profiles(options.decay_profiles_path);
+    if (!loaded) return tl::unexpected(loaded.error());
+    profiles = std::make_shared<const DecayProfiles>(std::move(*loaded));
+  }
   auto content = read_file(options.stream_path);
   if (!content) return tl::unexpected(content.error());
 
@@ -204,6 +261,7 @@ Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const E
     posts.push_back(std::move(*post));
   }
   if (posts.empty()) return make_error(ErrorCode::kParseError, options.stream_path + ": no records");
+  if (options.coarsen_km > 0) coarsen(posts, options);
 
   // Encode every post once.
   const size_t dim = encoder.dim();
@@ -227,6 +285,12 @@ Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const E
   report.delta_km = options.delta_km;
   report.alpha = options.alpha;
   report.seed = options.seed;
+  report.decay_profiles = options.decay_profiles_path;
+  if (options.coarsen_km > 0) {
+    report.coarsen_km = options.coarsen_km;
+    report.coarsen_share = options.coarsen_share;
+    report.ignore_radius = options.ignore_radius;
+  }
   const uint64_t total_runs = by_lang.size() + 1;
   uint64_t done = 0;
   for (const auto& [lang, ids] : by_lang) {
@@ -236,7 +300,7 @@ Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const E
       (posts[i].request ? req : off).push_back(&posts[i]);
       (posts[i].request ? req_rows : off_rows).push_back(i);
     }
-    report.rows.push_back(run(lang, req, req_rows, off, off_rows, vectors, dim, options));
+    report.rows.push_back(run(lang, req, req_rows, off, off_rows, vectors, dim, options, profiles));
     if (options.progress) options.progress("match", ++done, total_runs);
   }
 
@@ -264,7 +328,7 @@ Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const E
     off.push_back(&posts[o->second]);
     off_rows.push_back(o->second);
   }
-  report.rows.push_back(run("random", req, req_rows, off, off_rows, vectors, dim, options));
+  report.rows.push_back(run("random", req, req_rows, off, off_rows, vectors, dim, options, profiles));
   if (options.progress) options.progress("match", ++done, total_runs);
 
   EvalMatchRow mean;
@@ -291,6 +355,12 @@ std::string EvalMatchReport::to_text() const {
                 stream.c_str(), encoder.c_str(), static_cast<double>(delta_time_ms) / 86'400'000.0, delta_km, alpha,
                 static_cast<unsigned long long>(seed));
   out += buf;
+  if (!decay_profiles.empty()) out += "Decay profiles: " + decay_profiles + "\n\n";
+  if (coarsen_km > 0) {
+    std::snprintf(buf, sizeof(buf), "Coarsened: %.6g of posts snapped to their city centre, radius %.6g km%s\n\n",
+                  coarsen_share, coarsen_km, ignore_radius ? " (radius ignored)" : "");
+    out += buf;
+  }
   out += "| language | n | T@1 | T@2 | T@3 | TS@1 | TS@2 | TS@3 | TTS@1 | TTS@2 | TTS@3 | floor@1 | floor@2 | floor@3 |\n";
   out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& row : rows) {
@@ -311,6 +381,11 @@ std::string EvalMatchReport::to_json() const {
   w.key("encoder").value(encoder).key("stream").value(stream);
   w.key("delta_time_ms").value(delta_time_ms).key("delta_km").value(delta_km).key("alpha").value(alpha);
   w.key("seed").value(seed);
+  if (!decay_profiles.empty()) w.key("decay_profiles").value(decay_profiles);
+  if (coarsen_km > 0) {
+    w.key("coarsen_km").value(coarsen_km).key("coarsen_share").value(coarsen_share);
+    w.key("ignore_radius").value(ignore_radius);
+  }
   w.key("rows").begin_array();
   for (const auto& row : rows) {
     w.begin_object().key("language").value(row.language).key("requests").value(static_cast<uint64_t>(row.requests));

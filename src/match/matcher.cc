@@ -1,5 +1,6 @@
 // match(): exact windowed candidate generation for tts/notext (a latitude-row/longitude-cell
-// grid whose cells keep their offers in time order), brute force for t/ts.
+// grid whose cells keep their offers in time order), brute force for t/ts. Each request
+// searches its own window (decay profile, widened by the uncertainty radii).
 #include "crema/match/matcher.h"
 
 #include <algorithm>
@@ -128,6 +129,13 @@ class GeoGrid {
 };
 
 Status check_set(const MatchSet& set, const char* what, bool need_vectors) {
+  for (size_t i = 0; i < set.posts.size(); ++i) {
+    const double r = set.posts[i].radius_km;
+    if (!std::isfinite(r) || r < 0) {
+      return make_error(ErrorCode::kInvalidArgument, std::string(what) + " post " + std::to_string(i) +
+                                                         ": radius_km must be finite and >= 0");
+    }
+  }
   if (!need_vectors && set.vectors.empty()) return {};
   if (set.vectors.size() != set.posts.size() * set.dim) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -181,6 +189,13 @@ Result<std::vector<RequestMatches>> match(const MatchSet& requests, const MatchS
   if (params.delta_time_ms <= 0 || !(params.delta_km > 0) || !std::isfinite(params.delta_km)) {
     return make_error(ErrorCode::kInvalidArgument, "delta_time and delta_km must be positive");
   }
+  if (params.profiles != nullptr) {
+    for (const auto& prof : params.profiles->profiles) {
+      if (prof.delta_time_ms <= 0 || !(prof.delta_km > 0) || !std::isfinite(prof.delta_km)) {
+        return make_error(ErrorCode::kInvalidArgument, "decay profile '" + prof.resource + "': windows must be positive");
+      }
+    }
+  }
   if (params.top_n < 1) return make_error(ErrorCode::kInvalidArgument, "top_n must be at least 1");
   if (!(params.alpha >= 0 && params.alpha <= 1)) return make_error(ErrorCode::kInvalidArgument, "alpha must be in [0, 1]");
   if (std::isnan(params.min_score)) return make_error(ErrorCode::kInvalidArgument, "min_score is NaN");
@@ -200,6 +215,9 @@ Result<std::vector<RequestMatches>> match(const MatchSet& requests, const MatchS
     (located(offers.posts[i]) ? located_ids : unlocated_ids).push_back(static_cast<uint32_t>(i));
   }
   st.unlocated_offers = unlocated_ids.size();
+  // The spatial window grows by the largest offer radius (and each request's own radius).
+  double max_offer_radius = 0;
+  for (const uint32_t id : located_ids) max_offer_radius = std::max(max_offer_radius, offers.posts[id].radius_km);
   for (const auto& r : requests.posts) st.unlocated_requests += located(r) ? 0 : 1;
 
   std::optional<GeoGrid> grid;
@@ -224,6 +242,7 @@ Result<std::vector<RequestMatches>> match(const MatchSet& requests, const MatchS
       const bool req_located = located(req);
       if (uses_location && !req_located && !params.allow_unlocated) continue;
       const float* rv = vectors ? requests.vectors.data() + r * dim : nullptr;
+      const detail::Window window = detail::window_for(req, params);
       kept.clear();
       size_t scored = 0;
       const auto consider = [&](uint32_t o) {
@@ -231,17 +250,19 @@ Result<std::vector<RequestMatches>> match(const MatchSet& requests, const MatchS
         if (uses_location && !located(off) && !params.allow_unlocated) return;
         ScoredOffer s;
         s.offer = o;
-        detail::score_pair(req, rv, off, vectors ? offers.vectors.data() + size_t{o} * dim : nullptr, dim, params, s);
+        detail::score_pair(req, rv, off, vectors ? offers.vectors.data() + size_t{o} * dim : nullptr, dim, params,
+                           window, s);
         ++scored;
         if (s.score > params.min_score) kept.push_back(s);
       };
       if (!windowed) {
         for (size_t o = 0; o < offers.posts.size(); ++o) consider(static_cast<uint32_t>(o));
       } else if (!req_located) {
-        all_by_time.for_window(req.time_ms, params.delta_time_ms, consider);
+        all_by_time.for_window(req.time_ms, window.delta_time_ms, consider);
       } else {
-        grid->for_candidates(*req.geo, params.delta_km, req.time_ms, params.delta_time_ms, consider);
-        if (params.allow_unlocated) unlocated_by_time.for_window(req.time_ms, params.delta_time_ms, consider);
+        const double reach_km = window.delta_km + req.radius_km + max_offer_radius;
+        grid->for_candidates(*req.geo, reach_km, req.time_ms, window.delta_time_ms, consider);
+        if (params.allow_unlocated) unlocated_by_time.for_window(req.time_ms, window.delta_time_ms, consider);
       }
       scored_per_request[r] = scored;
       const auto n = std::min(kept.size(), static_cast<size_t>(params.top_n));

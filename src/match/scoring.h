@@ -23,24 +23,57 @@ inline float dot(const float* a, const float* b, size_t dim) {
   return s;
 }
 
-inline float time_weight(int64_t a_ms, int64_t b_ms, int64_t delta_ms) {
+// Linear is the paper's 1 − min(v/δ, 1), computed exactly as before profiles existed.
+inline double decay(DecayShape shape, double value, double delta) {
+  const double x = std::min(value / delta, 1.0);
+  switch (shape) {
+    case DecayShape::kLinear: return 1.0 - x;
+    case DecayShape::kFast: return (1.0 - x) * (1.0 - x);
+    case DecayShape::kSlow: return 1.0 - x * x;
+    case DecayShape::kStep: return x < 1.0 ? 1.0 : 0.0;
+  }
+  return 1.0 - x;
+}
+
+// The windows one request is matched under.
+struct Window {
+  int64_t delta_time_ms = 0;
+  double delta_km = 0;
+  DecayShape time_shape = DecayShape::kLinear;
+  DecayShape distance_shape = DecayShape::kLinear;
+};
+
+inline Window window_for(const MatchPost& request, const MatchParams& p) {
+  Window w{p.delta_time_ms, p.delta_km, DecayShape::kLinear, DecayShape::kLinear};
+  if (p.profiles != nullptr && !request.resources.empty()) {
+    if (const DecayProfile* prof = select_profile(*p.profiles, request.resources)) {
+      w = {prof->delta_time_ms, prof->delta_km, prof->time_shape, prof->distance_shape};
+    }
+  }
+  return w;
+}
+
+inline float time_weight(int64_t a_ms, int64_t b_ms, int64_t delta_ms, DecayShape shape) {
   const double dt = std::fabs(static_cast<double>(a_ms) - static_cast<double>(b_ms));
-  return static_cast<float>(1.0 - std::min(dt / static_cast<double>(delta_ms), 1.0));
+  return static_cast<float>(decay(shape, dt, static_cast<double>(delta_ms)));
 }
 
-inline float location_weight(double km, double delta_km) {
-  return static_cast<float>(1.0 - std::min(km / delta_km, 1.0));
+// Centre distance, or the distance between the uncertainty discs when a radius is set.
+inline double pair_km(const MatchPost& r, const MatchPost& o) {
+  const double km = haversine_km(*r.geo, *o.geo);
+  if (r.radius_km > 0 || o.radius_km > 0) return std::max(0.0, km - r.radius_km - o.radius_km);
+  return km;
 }
 
-// Fills every field of `out` but `offer` for request r and offer o. Vectors may be null
-// (notext without embeddings): s_text is then 0.
+// Fills every field of `out` but `offer` for request r (matched under window w) and offer
+// o. Vectors may be null (notext without embeddings): s_text is then 0.
 inline void score_pair(const MatchPost& r, const float* rv, const MatchPost& o, const float* ov, size_t dim,
-                       const MatchParams& p, ScoredOffer& out) {
+                       const MatchParams& p, const Window& w, ScoredOffer& out) {
   out.s_text = (rv != nullptr && ov != nullptr) ? dot(rv, ov, dim) : 0.0F;
-  out.w_time = time_weight(r.time_ms, o.time_ms, p.delta_time_ms);
+  out.w_time = time_weight(r.time_ms, o.time_ms, w.delta_time_ms, w.time_shape);
   if (located(r) && located(o)) {
-    out.km = haversine_km(*r.geo, *o.geo);
-    out.w_loc = location_weight(out.km, p.delta_km);
+    out.km = pair_km(r, o);
+    out.w_loc = static_cast<float>(decay(w.distance_shape, out.km, w.delta_km));
   } else {
     out.km = -1;
     out.w_loc = p.allow_unlocated ? 1.0F : 0.0F;

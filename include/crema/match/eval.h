@@ -8,11 +8,13 @@
 // (seeded) from the languages that pair has, so requests and offers are mostly in different
 // languages; then all drawn requests are matched against all drawn offers.
 // Texts are normalised (crema/text/normalize.h) before encoding. Posts without coordinates
-// get W_location = 0 (CReMa assumes geotagged posts). A request whose pair has no offer in
+// get W_location = 0 (CReMa assumes geotagged posts). Optional fields: "resource" (picks a
+// decay profile when options name a profiles file) and "city" (coarsening). A request whose pair has no offer in
 // the run is not counted. Errors: unreadable stream, malformed records (named by line).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,7 +30,18 @@ struct EvalMatchOptions {
   int64_t delta_time_ms = 30LL * 86'400'000;
   double delta_km = 10.0;
   double alpha = 0.5;
-  uint64_t seed = 42;  // random-language draw
+  uint64_t seed = 42;  // random-language draw (and the coarsening draw)
+  // Decay profiles file (load_decay_profiles); empty = plain TTS windows. Requests are
+  // matched under the profile of their "resource" field (matcher.h).
+  std::string decay_profiles_path;
+  // City-level placement: when coarsen_km > 0, a seeded share coarsen_share of the posts
+  // that have a "city" (drawn per pair and kind, so all languages of a post alike) is
+  // moved to the city's centre (mean coordinates of that city's posts in the stream) with
+  // uncertainty radius coarsen_km; with ignore_radius the centre is taken as exact
+  // (radius 0), the naive baseline.
+  double coarsen_km = 0;
+  double coarsen_share = 1.0;
+  bool ignore_radius = false;
   int threads = 1;
   ProgressFn progress;
 };
@@ -49,6 +62,9 @@ struct EvalMatchReport {
   int64_t delta_time_ms = 0;  // the options the report was made with
   double delta_km = 0, alpha = 0;
   uint64_t seed = 0;
+  std::string decay_profiles;  // path, empty when none
+  double coarsen_km = 0, coarsen_share = 0;
+  bool ignore_radius = false;
   std::vector<EvalMatchRow> rows;  // languages sorted, then "random", then "mean"
   std::string to_text() const;     // a Markdown table
   std::string to_json() const;

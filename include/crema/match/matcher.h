@@ -18,10 +18,22 @@
 // for any pair with an unlocated side); t ignores location. MatchStats counts them.
 // Ties: offers with equal score are ordered by offer index (input order), so results are
 // deterministic. match() is thread-safe (it only reads its inputs).
+//
+// Beyond the paper (both off by default; with neither, scores are bit-for-bit plain TTS):
+// - Per-resource decay profiles (MatchParams::profiles): a request's δ_time, δ_distance and
+//   the shape of each decay come from the profile of its resource (select_profile()), so a
+//   blood request stops waiting after hours and a money request after weeks. Every shape is
+//   0 at and beyond δ, so the windowed search stays exact (it searches each request's own
+//   window).
+// - Uncertain locations (MatchPost::radius_km, e.g. a post placed by a city name): W_location
+//   uses the distance between the two uncertainty discs, d' = max(0, d − r_req − r_off),
+//   instead of the centre distance d; the windowed search widens its spatial window by the
+//   request's radius plus the largest offer radius, so it stays exact.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,6 +44,57 @@
 #include "crema/common/result.h"
 
 namespace crema::match {
+
+// How a weight falls from 1 at distance 0 to 0 at δ, with x = min(Δ/δ, 1):
+//   linear  1 − x        (the paper)
+//   fast    (1 − x)²     (urgent: most of the value is lost early)
+//   slow    1 − x²       (holds up, then falls near δ)
+//   step    1 for x < 1  (anything inside the window is as good)
+// All are 0 for x ≥ 1.
+enum class DecayShape { kLinear, kFast, kSlow, kStep };
+
+// Parses "linear", "fast", "slow", "step" (case-insensitive).
+Result<DecayShape> parse_decay_shape(std::string_view name);
+std::string_view decay_shape_name(DecayShape shape);
+// The weight 1 → 0 of `shape` at `value` (≥ 0) for window `delta` (> 0).
+double decay_weight(DecayShape shape, double value, double delta);
+
+// The windows of one resource.
+struct DecayProfile {
+  std::string resource;  // lower case; "*" is the default for resources without a line
+  int64_t delta_time_ms = 0;
+  double delta_km = 0;
+  DecayShape time_shape = DecayShape::kLinear;
+  DecayShape distance_shape = DecayShape::kLinear;
+};
+
+struct DecayProfiles {
+  std::vector<DecayProfile> profiles;  // file order; resources unique
+  // The profile of `resource` (case-insensitive), else the "*" line, else null.
+  const DecayProfile* find(std::string_view resource) const;
+};
+
+// Parses a profiles table: UTF-8 text, one profile per line, tab-separated
+//   resource <TAB> delta_time <TAB> delta_km [<TAB> time_shape [<TAB> distance_shape]]
+// delta_time as parse_duration() ("12h", "2d", "3w"), delta_km a positive number in km,
+// shapes default to linear. '#' starts a comment line; blank lines are skipped. Errors
+// (kParseError) name `source` and the line: wrong column count, bad number, unknown shape,
+// non-positive window, duplicate resource, no profiles at all.
+Result<DecayProfiles> parse_decay_profiles(std::string_view text, std::string_view source = "profiles");
+// Reads and parses a profiles file (path as given).
+Result<DecayProfiles> load_decay_profiles(const std::string& path);
+// The bundled table, data/match/decay_profiles.tsv under resource_root().
+std::string default_decay_profiles_path();
+
+// The profile a post with these resources is matched under. Several resources with a
+// profile: the most lenient (longest δ_time, then longest δ_km, then first listed) — the
+// post still wants all of them, and a tighter window would drop offers for its other needs.
+// No listed resource has a profile: the "*" line, else null (MatchParams' own windows).
+const DecayProfile* select_profile(const DecayProfiles& profiles, std::span<const std::string> resources);
+
+// Distance in km between the discs of radius ra and rb around a and b:
+// max(0, haversine_km(a, b) − ra − rb). Radii must be ≥ 0.
+double disc_distance_km(GeoPoint a, double ra_km, GeoPoint b, double rb_km);
 
 enum class Method { kTts, kTs, kT, kNoText };
 
@@ -52,12 +115,23 @@ struct MatchParams {
   // tested and benchmarked against). Also used when min_score < 0, where offers outside the
   // windows (score 0) could be reported.
   bool exhaustive = false;
+  // Per-resource windows (null: every request uses delta_time_ms/delta_km with linear
+  // decay, the paper's TTS). A request with resources is matched under
+  // select_profile(*profiles, resources) when that is not null; a request without
+  // resources uses delta_time_ms/delta_km. Applies to tts, ts and notext. Read-only.
+  std::shared_ptr<const DecayProfiles> profiles;
 };
 
 // The matching view of a post: when and where. Vectors are passed separately.
 struct MatchPost {
   int64_t time_ms = 0;
   std::optional<GeoPoint> geo;
+  // Location uncertainty: geo is the centre of a disc of this radius (0 = an exact point;
+  // e.g. a city's radius when the post was placed by a city name). Finite, ≥ 0.
+  double radius_km = 0;
+  // Resource types the post asks for or offers (lower case, e.g. "blood"); only a
+  // request's resources are used, to pick its decay profile. Empty = unknown.
+  std::vector<std::string> resources{};  // (an initializer keeps {time, geo} warning-free)
 };
 
 // A set of posts and their embeddings (row i of vectors belongs to posts[i]).
@@ -70,7 +144,9 @@ struct MatchSet {
 struct ScoredOffer {
   size_t offer = 0;  // index into the offers MatchSet
   float score = 0, s_text = 0, w_time = 0, w_loc = 0;
-  double km = -1;  // -1 when either side has no coordinates
+  // The distance W_location used (the disc distance when a radius is set); -1 when either
+  // side has no coordinates.
+  double km = -1;
 };
 
 struct RequestMatches {
@@ -86,7 +162,8 @@ struct MatchStats {
 };
 
 // Returns one RequestMatches per request, in request order (requests that could not be
-// matched have an empty offer list). Errors on dimension mismatch or bad parameters.
+// matched have an empty offer list). Errors on dimension mismatch, bad parameters or a
+// negative/non-finite radius_km (naming the post).
 Result<std::vector<RequestMatches>> match(const MatchSet& requests, const MatchSet& offers,
                                           const MatchParams& params, MatchStats* stats = nullptr);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -175,9 +176,31 @@ TEST(Match, UnlocatedPosts) {
   EXPECT_EQ((*res)[1].offers.size(), 3u);
 }
 
-// Independent brute-force oracle with the header's formulas.
+double shaped(DecayShape shape, double x) {
+  switch (shape) {
+    case DecayShape::kLinear: return 1.0 - x;
+    case DecayShape::kFast: return (1.0 - x) * (1.0 - x);
+    case DecayShape::kSlow: return 1.0 - x * x;
+    case DecayShape::kStep: return x < 1.0 ? 1.0 : 0.0;
+  }
+  return 0;
+}
+
+// Independent brute-force oracle with the header's formulas (decay profiles and
+// uncertainty discs included).
 std::vector<ScoredOffer> oracle(const MatchPost& r, const float* rv, const std::vector<MatchPost>& offers,
                                 const std::vector<float>& ov, size_t dim, const MatchParams& p) {
+  int64_t delta_time_ms = p.delta_time_ms;
+  double delta_km = p.delta_km;
+  DecayShape ts = DecayShape::kLinear, ds = DecayShape::kLinear;
+  if (p.profiles && !r.resources.empty()) {
+    if (const DecayProfile* prof = select_profile(*p.profiles, r.resources)) {
+      delta_time_ms = prof->delta_time_ms;
+      delta_km = prof->delta_km;
+      ts = prof->time_shape;
+      ds = prof->distance_shape;
+    }
+  }
   std::vector<ScoredOffer> all;
   for (size_t o = 0; o < offers.size(); ++o) {
     ScoredOffer s;
@@ -186,10 +209,16 @@ std::vector<ScoredOffer> oracle(const MatchPost& r, const float* rv, const std::
     for (size_t d = 0; d < dim; ++d) dot += rv[d] * ov[o * dim + d];
     s.s_text = dot;
     const double dt = std::fabs(static_cast<double>(r.time_ms - offers[o].time_ms));
-    s.w_time = static_cast<float>(1.0 - std::min(dt / static_cast<double>(p.delta_time_ms), 1.0));
+    s.w_time = static_cast<float>(shaped(ts, std::min(dt / static_cast<double>(delta_time_ms), 1.0)));
     const bool both = r.geo && offers[o].geo;
     if (!both && !p.allow_unlocated) continue;
-    s.w_loc = both ? static_cast<float>(1.0 - std::min(haversine_km(*r.geo, *offers[o].geo) / p.delta_km, 1.0)) : 1.0F;
+    if (both) {
+      double km = haversine_km(*r.geo, *offers[o].geo);
+      if (r.radius_km > 0 || offers[o].radius_km > 0) km = std::max(0.0, km - r.radius_km - offers[o].radius_km);
+      s.w_loc = static_cast<float>(shaped(ds, std::min(km / delta_km, 1.0)));
+    } else {
+      s.w_loc = 1.0F;
+    }
     s.score = p.method == Method::kTts ? s.s_text * s.w_time * s.w_loc : s.w_time * s.w_loc;
     if (s.score > p.min_score) all.push_back(s);
   }
@@ -198,8 +227,11 @@ std::vector<ScoredOffer> oracle(const MatchPost& r, const float* rv, const std::
   return all;
 }
 
-TEST(MatchProperty, WindowedEqualsBruteForce) {
-  std::mt19937_64 rng(7);
+// Variants: plain TTS, uncertainty radii, decay profiles, both. Radii are what the
+// windowed search must widen its spatial window for; profiles give each request its own
+// windows and shapes (step makes many ties).
+void windowed_equals_brute_force(bool radii, bool profiles) {
+  std::mt19937_64 rng(radii ? (profiles ? 11 : 9) : (profiles ? 10 : 7));
   std::uniform_real_distribution<double> u(0, 1);
   const size_t dim = 8;
   // Clusters near the antimeridian, both poles, and an ordinary place; few distinct times.
@@ -218,6 +250,12 @@ TEST(MatchProperty, WindowedEqualsBruteForce) {
           if (lon > 180) lon -= 360;
           if (lon < -180) lon += 360;
           p.geo = GeoPoint{lat, lon};
+          if (radii && u(rng) < 0.4) p.radius_km = 20 * u(rng);
+        }
+        if (profiles) {
+          static const char* const kNames[] = {"a", "b", "c", "z"};  // z has no profile
+          const auto count = rng() % 3;
+          for (size_t k = 0; k < count; ++k) p.resources.emplace_back(kNames[rng() % 4]);
         }
         posts.push_back(p);
         std::vector<float> v(dim);
@@ -233,6 +271,19 @@ TEST(MatchProperty, WindowedEqualsBruteForce) {
     std::vector<float> rv, ov;
     make(60, rp, rv);
     make(400, op, ov);
+    std::shared_ptr<DecayProfiles> table;
+    if (profiles) {
+      table = std::make_shared<DecayProfiles>();
+      for (const char* name : {"a", "b", "c"}) {
+        DecayProfile prof;
+        prof.resource = name;
+        prof.delta_time_ms = static_cast<int64_t>((1 + 39 * u(rng)) * kDay);
+        prof.delta_km = 1 + 30 * u(rng);
+        prof.time_shape = static_cast<DecayShape>(rng() % 4);
+        prof.distance_shape = static_cast<DecayShape>(rng() % 4);
+        table->profiles.push_back(prof);
+      }
+    }
     for (const Method method : {Method::kTts, Method::kNoText}) {
       for (const bool allow : {false, true}) {
         MatchParams p;
@@ -242,6 +293,7 @@ TEST(MatchProperty, WindowedEqualsBruteForce) {
         p.top_n = 5;
         p.allow_unlocated = allow;
         p.threads = 3;
+        p.profiles = table;
         const MatchSet rs{rp, rv, dim}, os{op, ov, dim};
         auto windowed = match(rs, os, p);
         p.exhaustive = true;
@@ -251,7 +303,8 @@ TEST(MatchProperty, WindowedEqualsBruteForce) {
           const auto expect = oracle(rp[r], rv.data() + r * dim, op, ov, dim, p);
           const auto& got = (*windowed)[r].offers;
           const auto& bf = (*brute)[r].offers;
-          ASSERT_EQ(got.size(), expect.size()) << "round " << round << " request " << r;
+          ASSERT_EQ(got.size(), expect.size()) << "round " << round << " request " << r << " radii " << radii
+                                               << " profiles " << profiles;
           ASSERT_EQ(bf.size(), expect.size());
           for (size_t i = 0; i < got.size(); ++i) {
             EXPECT_EQ(got[i].offer, bf[i].offer);
@@ -264,6 +317,11 @@ TEST(MatchProperty, WindowedEqualsBruteForce) {
     }
   }
 }
+
+TEST(MatchProperty, WindowedEqualsBruteForce) { windowed_equals_brute_force(false, false); }
+TEST(MatchProperty, WindowedEqualsBruteForceWithRadii) { windowed_equals_brute_force(true, false); }
+TEST(MatchProperty, WindowedEqualsBruteForceWithProfiles) { windowed_equals_brute_force(false, true); }
+TEST(MatchProperty, WindowedEqualsBruteForceWithRadiiAndProfiles) { windowed_equals_brute_force(true, true); }
 
 }  // namespace
 }  // namespace crema::match
