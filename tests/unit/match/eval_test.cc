@@ -124,5 +124,56 @@ TEST(EvalMatching, BadInputsNameTheRecord) {
   EXPECT_FALSE(evaluate_matching(enc, opt).has_value());
 }
 
+// stream_city.jsonl: one city "X" on the equator, 0.3 deg lon = 33.4 km. r1 (blood, "water")
+// is 33 km from its offer o1, r2 (food) at the same point as o2 (no city), which is 33 km
+// from r1. Plain TTS: r1's offers both score 0 (tie, rank 2), r2 ranks o2 first -> 0.5.
+TEST(EvalMatching, DecayProfilesComeFromTheResourceField) {
+  KeywordEncoder enc;
+  EvalMatchOptions opt;
+  opt.stream_path = testdata("stream_city.jsonl");
+  auto plain = evaluate_matching(enc, opt);
+  ASSERT_TRUE(plain.has_value()) << plain.error().message;
+  EXPECT_NEAR(plain->rows[0].tts.top1, 0.5, 1e-9);
+  EXPECT_EQ(plain->to_text().find("Decay profiles"), std::string::npos);
+  // blood: 12 h and 100 km, so o1 (1 h, 33 km) now scores for r1; food keeps 30 d / 10 km.
+  opt.decay_profiles_path = testdata("decay_profiles_blood.tsv");
+  auto prof = evaluate_matching(enc, opt);
+  ASSERT_TRUE(prof.has_value()) << prof.error().message;
+  EXPECT_NEAR(prof->rows[0].tts.top1, 1.0, 1e-9);
+  EXPECT_NE(prof->to_text().find("Decay profiles: "), std::string::npos);
+  EXPECT_NE(prof->to_json().find("\"decay_profiles\""), std::string::npos);
+  opt.decay_profiles_path = testdata("decay_profiles_bad.tsv");
+  auto bad = evaluate_matching(enc, opt);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("decay_profiles_bad.tsv:3:"), std::string::npos) << bad.error().message;
+}
+
+TEST(EvalMatching, CoarseningSnapsCityPostsToTheCentre) {
+  KeywordEncoder enc;
+  EvalMatchOptions opt;
+  opt.stream_path = testdata("stream_city.jsonl");
+  // City X's centre is the mean of r1, o1, r2: lon 0. All three snap there, o2 (no city)
+  // stays at -0.3: r1-o1 now 0 km apart, r2 is 33 km from o2.
+  opt.coarsen_km = 5;
+  opt.coarsen_share = 1.0;
+  opt.ignore_radius = true;
+  auto naive = evaluate_matching(enc, opt);
+  ASSERT_TRUE(naive.has_value()) << naive.error().message;
+  EXPECT_NEAR(naive->rows[0].tts.top1, 0.5, 1e-9);  // r1 found, r2 lost (33 km > 10 km)
+  // With a 30 km disc around the centre r2 is 3.4 km from o2's point: found again.
+  opt.coarsen_km = 30;
+  opt.ignore_radius = false;
+  auto disc = evaluate_matching(enc, opt);
+  ASSERT_TRUE(disc.has_value()) << disc.error().message;
+  EXPECT_NEAR(disc->rows[0].tts.top1, 1.0, 1e-9);
+  EXPECT_NE(disc->to_text().find("radius 30 km"), std::string::npos);
+  opt.coarsen_share = 0;  // nothing snapped: the plain result
+  auto none = evaluate_matching(enc, opt);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_NEAR(none->rows[0].tts.top1, 0.5, 1e-9);
+  opt.coarsen_share = 2;
+  EXPECT_FALSE(evaluate_matching(enc, opt).has_value());
+}
+
 }  // namespace
 }  // namespace crema::match
