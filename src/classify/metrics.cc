@@ -5,16 +5,12 @@
 #include <unordered_map>
 
 #include "crema/classify/evaluation.h"
+#include "crema/common/hash.h"
 #include "crema/common/json_writer.h"
 
 namespace crema::classify {
 
-uint64_t SplitMix64::next() {
-  uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+uint64_t SplitMix64::next() { return splitmix64_next(state_); }
 
 uint64_t SplitMix64::below(uint64_t bound) {
   // Rejection sampling: drop the values of the last, incomplete multiple of bound.

@@ -7,28 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "crema/common/hash.h"
+
 namespace crema::embed::detail {
 
-// 64-bit FNV-1a over bytes, continuing from state h.
-inline uint64_t fnv1a(uint64_t h, std::string_view bytes) {
-  for (const char c : bytes) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-inline constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-
-// splitmix64 finaliser: FNV's high bits are weak, the bucket/sign/IDF indices need all 64.
-inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+using crema::fnv1a;
+using crema::kFnvOffset;
+using crema::mix64;
 
 // Feature hashes of one text, in two blocks that the encoder normalises separately:
 // words (unigrams "w:tok" and bigrams "b:tok tok") and chars (3..5-grams of "<tok>", counted

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "crema/common/hash.h"
 #include "crema/text/normalize.h"
 #include "stop_words.h"
 
@@ -29,23 +30,7 @@ namespace {
 
 constexpr uint32_t kMaxBucket = 64;
 
-uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBULL;
-  x ^= x >> 31;
-  return x;
-}
-
-uint64_t hash_word(std::string_view w) {  // FNV-1a, then mixed
-  uint64_t h = 0xCBF29CE484222325ULL;
-  for (char c : w) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001B3ULL;
-  }
-  return mix64(h);
-}
+uint64_t hash_word(std::string_view w) { return mix64(fnv1a(kFnvOffset, w)); }
 
 bool is_ascii_word_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -139,7 +124,7 @@ struct NearDuplicateIndex::Impl {
     k = static_cast<size_t>(opt.bands) * static_cast<size_t>(opt.rows);
     stride = static_cast<size_t>(opt.bands) + 1;
     uint64_t state = opt.seed;
-    auto next_seed = [&] { return mix64(state += 0x9E3779B97F4A7C15ULL); };
+    auto next_seed = [&] { return splitmix64_next(state); };
     for (size_t i = 0; i < k; ++i) perm_seeds.push_back(next_seed());
     for (int b = 0; b < opt.bands; ++b) band_seeds.push_back(next_seed());
     exact_seed = next_seed();

@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include "crema/common/file_io.h"
+#include "crema/common/hash.h"
 #include "crema/common/json_writer.h"
 #include "crema/common/parallel.h"
 #include "crema/common/time.h"
@@ -116,17 +117,10 @@ Result<StreamPost> parse_record(simdjson::ondemand::parser& parser, std::string_
   return p;
 }
 
-uint64_t splitmix(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 // Uniform in [0, n) from the top 53 bits: the same on every platform, unlike std
 // distributions.
 size_t draw(uint64_t& state, size_t n) {
-  const double u = std::ldexp(static_cast<double>(splitmix(state) >> 11), -53);
+  const double u = std::ldexp(static_cast<double>(splitmix64_next(state) >> 11), -53);
   return std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)));
 }
 
@@ -155,7 +149,7 @@ void coarsen(std::vector<StreamPost>& posts, const EvalMatchOptions& options) {
     const auto it = sums.find(p.city);
     if (it == sums.end() || !detail::located(p.where)) continue;
     uint64_t state = fnv1a(p.pair, options.seed ^ (p.request ? 0x5bd1e995ULL : 0x1b873593ULL));
-    const double u = std::ldexp(static_cast<double>(splitmix(state) >> 11), -53);
+    const double u = std::ldexp(static_cast<double>(splitmix64_next(state) >> 11), -53);
     if (u >= options.coarsen_share) continue;
     const auto& c = it->second;
     p.where.geo = GeoPoint{c[0] / c[2], c[1] / c[2]};
