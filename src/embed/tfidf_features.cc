@@ -31,7 +31,8 @@ void extract_features(std::string_view text, FeatureBuffers& buffers) {
       h = fnv1a(h, " ");
       buffers.words.push_back(mix64(fnv1a(h, tokens[i + 1])));
     }
-    buffers.padded.assign("<");
+    buffers.padded.clear();  // clear + push_back: GCC 12 warns (-Wrestrict) on assign("<")
+    buffers.padded.push_back('<');
     buffers.padded.append(tok);
     buffers.padded.push_back('>');
     code_point_starts(buffers.padded, buffers.boundaries);
