@@ -19,6 +19,23 @@ target_link_libraries(crema_dep_cld2 INTERFACE ${CLD2_LIBRARY})
 pkg_check_modules(HYPERSCAN IMPORTED_TARGET libhs)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
+# Gazetteer index (geo), phone numbers (extract), tokenizers and GEMMs (nn), HTTP server.
+pkg_check_modules(MARISA REQUIRED IMPORTED_TARGET marisa)
+find_path(PHONENUMBER_INCLUDE_DIR phonenumbers/phonenumberutil.h REQUIRED)
+find_library(PHONENUMBER_LIBRARY NAMES phonenumber REQUIRED)
+add_library(crema_dep_phonenumber INTERFACE)
+target_include_directories(crema_dep_phonenumber SYSTEM INTERFACE ${PHONENUMBER_INCLUDE_DIR})
+target_link_libraries(crema_dep_phonenumber INTERFACE ${PHONENUMBER_LIBRARY})
+pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+# Debian's dnnl-config.cmake insists on OpenCL headers (GPU runtime); crema uses the CPU engine only.
+find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+find_library(DNNL_LIBRARY NAMES dnnl REQUIRED)
+add_library(crema_dep_dnnl INTERFACE)
+target_include_directories(crema_dep_dnnl SYSTEM INTERFACE ${DNNL_INCLUDE_DIR})
+target_link_libraries(crema_dep_dnnl INTERFACE ${DNNL_LIBRARY})
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+
 if(CREMA_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
