@@ -47,7 +47,7 @@ OptElement member(const element& e, std::string_view key) {
 // duplicated key wins.
 struct Fields {
   OptElement id, id_str, text, full_text, extended_tweet, retweeted_status, note_tweet, truncated;
-  OptElement created_at, lang, lat, lon, coordinates, geo, place, user, author_id, kind;
+  OptElement created_at, lang, lat, lon, coordinates, geo, place, user, author_id, kind, user_location;
   OptElement data, includes, edit_history_tweet_ids;
 };
 
@@ -74,6 +74,7 @@ void collect(const object& obj, Fields& f) {
         slot = k == "created_at" ? &f.created_at : k == "note_tweet" ? &f.note_tweet : nullptr;
         break;
       case 11: slot = k == "coordinates" ? &f.coordinates : nullptr; break;
+      case 13: slot = k == "user_location" ? &f.user_location : nullptr; break;
       case 14: slot = k == "extended_tweet" ? &f.extended_tweet : nullptr; break;
       case 16: slot = k == "retweeted_status" ? &f.retweeted_status : nullptr; break;
       case 22: slot = k == "edit_history_tweet_ids" ? &f.edit_history_tweet_ids : nullptr; break;
@@ -116,7 +117,7 @@ class Extractor {
     return read_id(*f, shape) && read_text(*f, shape) && read_time(f->created_at) &&
            read_lang(f->lang) && read_geo(*f, shape, includes) && read_place(f->place) &&
            read_user(shape == Shape::kTwitterV2 ? f->author_id : f->user, shape) &&
-           read_kind(f->kind);
+           read_user_location(f->user_location) && read_kind(f->kind);
   }
 
  private:
@@ -365,13 +366,25 @@ class Extractor {
       case element_type::INT64: post_.user = std::to_string(e->get_int64().value_unsafe()); return true;
       case element_type::UINT64: post_.user = std::to_string(e->get_uint64().value_unsafe()); return true;
       case element_type::OBJECT: {
-        std::string_view s;
-        if (!optional_string(member(*e, "screen_name"), "user.screen_name", s)) return false;
+        std::string_view s, location;
+        if (!optional_string(member(*e, "screen_name"), "user.screen_name", s) ||
+            !optional_string(member(*e, "location"), "user.location", location)) {
+          return false;
+        }
         post_.user = std::string(s);
+        post_.user_location = std::string(location);
         return true;
       }
       default: return fail(std::string(name) + " must be a string, got " + type_name(*e));
     }
+  }
+
+  // A flat "user_location" wins over the v1 user.location read by read_user().
+  bool read_user_location(const OptElement& e) {
+    std::string_view s;
+    if (!optional_string(e, "user_location", s)) return false;
+    if (!s.empty()) post_.user_location = std::string(s);
+    return true;
   }
 
   bool read_kind(const OptElement& e) {

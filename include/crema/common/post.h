@@ -45,6 +45,7 @@ struct Post {
   std::optional<GeoPoint> geo;    // the post's own coordinates (geotag), if any
   std::string place;              // place name given by the source (Twitter place.full_name)
   std::string user;               // author handle or id, if any
+  std::string user_location;      // the author's free-text profile location, if any
   Label kind = Label::kUnknown;   // a label given by the input ("kind" field), if any
   SourceRef source;
 };

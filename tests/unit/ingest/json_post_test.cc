@@ -71,6 +71,18 @@ TEST(ParseJsonPost, TwitterV1PrefersIdStrAndReadsNestedFields) {
   EXPECT_EQ(p.place, "Kathmandu, Nepal");
 }
 
+TEST(ParseJsonPost, UserLocationFromV1UserOrFlatField) {
+  EXPECT_EQ(parse_ok(R"({"id_str":"1","text":"t","created_at":0,)"
+                     R"("user":{"screen_name":"a","location":"Pokhara, Nepal"}})")
+                .user_location,
+            "Pokhara, Nepal");
+  EXPECT_EQ(parse_ok(R"({"id":"1","text":"t","created_at":0,"user_location":"Lalitpur"})").user_location,
+            "Lalitpur");
+  EXPECT_EQ(parse_ok(R"({"id":"1","text":"t","created_at":0})").user_location, "");
+  EXPECT_NE(reason(R"({"id":"1","text":"t","created_at":0,"user_location":5})").find("user_location"),
+            std::string::npos);
+}
+
 TEST(ParseJsonPost, TwitterV1ExtendedTweetFullTextWins) {
   const Post p = parse_ok(
       R"({"id_str":"1","created_at":"Sun Apr 26 10:00:00 +0000 2015","text":"cut off…","truncated":true,)"
