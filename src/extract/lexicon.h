@@ -1,0 +1,37 @@
+// src/extract/lexicon.h: text folding, light stemming and the lexicon files of the extractor.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "crema/common/result.h"
+#include "crema/extract/extractor.h"
+
+namespace crema::extract::detail {
+
+// Lower-cased, accent-stripped (Latin), Devanagari/Arabic-Indic digits -> ASCII digits.
+std::string fold(std::string_view s);
+// Light multilingual plural stemmer over a folded word: tents->tent, medicines->medicin,
+// bezwen->bezwen. Idempotent enough for lexicon lookups (both sides use it).
+std::string stem(std::string_view folded);
+
+struct NumberWord {
+  double value = 0.0;
+  enum Kind : uint8_t { kNum, kMult, kVague } kind = kNum;
+};
+
+struct Lexicon {
+  // Stemmed phrase (tokens joined by ' ') -> class.
+  std::unordered_map<std::string, ResourceClass> resources;
+  size_t max_phrase_tokens = 1;
+  std::unordered_map<std::string, NumberWord> numbers;  // folded word -> value
+  std::unordered_map<std::string, bool> orgs;           // folded phrase -> true: known org, false: cue
+  size_t max_org_tokens = 1;
+};
+
+Status load_lexicon(const std::string& dir, Lexicon& lexicon);
+
+}  // namespace crema::extract::detail
