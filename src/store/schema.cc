@@ -88,7 +88,64 @@ CREATE TABLE matches (
 CREATE INDEX matches_offer ON matches(offer_id);
 )sql";
 
-constexpr std::array<std::string_view, 6> kTables = {"runs", "checkpoints", "posts", "embeddings", "rejects", "matches"};
+// Version 1 -> 2: resolved locations, extraction, the request lifecycle (status,
+// decisions), the event log and API keys. A new store runs kSchemaV1 then this, so new and
+// migrated stores are the same schema. Existing rows are backfilled: a geotagged post's
+// resolution is its geotag; request posts (not duplicates) start open at their created_at.
+constexpr const char* kMigrateV1ToV2 = R"sql(
+ALTER TABLE posts ADD COLUMN user_location TEXT;
+ALTER TABLE posts ADD COLUMN geo_lat REAL;
+ALTER TABLE posts ADD COLUMN geo_lon REAL;
+ALTER TABLE posts ADD COLUMN geo_source TEXT NOT NULL DEFAULT 'none'
+  CHECK (geo_source IN ('none', 'geotag', 'place', 'toponym', 'user'));
+ALTER TABLE posts ADD COLUMN geo_confidence REAL;
+ALTER TABLE posts ADD COLUMN geo_radius_km REAL;
+ALTER TABLE posts ADD COLUMN country TEXT;
+ALTER TABLE posts ADD COLUMN admin1 TEXT;
+ALTER TABLE posts ADD COLUMN city TEXT;
+ALTER TABLE posts ADD COLUMN geonameid INTEGER;
+ALTER TABLE posts ADD COLUMN extraction_json TEXT CHECK (extraction_json IS NULL OR json_valid(extraction_json));
+ALTER TABLE posts ADD COLUMN status TEXT
+  CHECK (status IS NULL OR status IN ('open', 'partly_served', 'served', 'expired', 'rejected'));
+ALTER TABLE posts ADD COLUMN status_changed_at_ms INTEGER;
+UPDATE posts SET geo_lat = lat, geo_lon = lon, geo_source = 'geotag', geo_confidence = 1.0, geo_radius_km = 0.0
+  WHERE lat IS NOT NULL AND lon IS NOT NULL;
+UPDATE posts SET status = 'open', status_changed_at_ms = created_at_ms
+  WHERE label IN ('request', 'request_and_offer') AND duplicate_of IS NULL;
+CREATE INDEX posts_status ON posts(status, created_at_ms) WHERE status IS NOT NULL;
+CREATE INDEX posts_country ON posts(country) WHERE country IS NOT NULL;
+CREATE TABLE api_keys (
+  id            INTEGER PRIMARY KEY,
+  key_id        TEXT NOT NULL UNIQUE,
+  name          TEXT NOT NULL,
+  role          TEXT NOT NULL CHECK (role IN ('viewer', 'dispatcher', 'admin')),
+  salt          BLOB NOT NULL,
+  hash          BLOB NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER
+);
+CREATE TABLE decisions (
+  id         INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES posts(id),
+  offer_id   TEXT REFERENCES posts(id),
+  decision   TEXT NOT NULL CHECK (decision IN ('confirm', 'reject', 'fulfilled')),
+  note       TEXT NOT NULL,
+  key_id     INTEGER REFERENCES api_keys(id),
+  key_name   TEXT,
+  role       TEXT NOT NULL CHECK (role IN ('viewer', 'dispatcher', 'admin')),
+  at_ms      INTEGER NOT NULL
+);
+CREATE INDEX decisions_request ON decisions(request_id);
+CREATE TABLE events (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  type    TEXT NOT NULL CHECK (type IN ('new_request', 'new_match', 'status_change')),
+  payload TEXT NOT NULL CHECK (json_valid(payload) AND json_type(payload) = 'object'),
+  at_ms   INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 9> kTables = {"runs",    "checkpoints", "posts",     "embeddings", "rejects",
+                                                     "matches", "api_keys",    "decisions", "events"};
 
 struct Header {
   int64_t application_id = 0;
@@ -139,11 +196,25 @@ Status create_schema(sqlite::Database& db) {
   if (!header) return tl::unexpected(header.error());
   if (!is_blank(*header)) return txn->commit();
   if (auto status = db.exec(kSchemaV1, "creating the schema"); !status) return status;
+  if (auto status = db.exec(kMigrateV1ToV2, "creating the schema (version 2)"); !status) return status;
   // Both pragmas write the file header inside this transaction: a store either has its
   // whole schema and its stamp, or neither.
   const std::string stamp = "PRAGMA application_id = " + std::to_string(kApplicationId) +
                             "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   if (auto status = db.exec(stamp.c_str(), "stamping the schema version"); !status) return status;
+  return txn->commit();
+}
+
+// Migrates a version-1 store in place, in one transaction (all or nothing).
+Status migrate_v1_to_v2(sqlite::Database& db) {
+  auto txn = sqlite::Transaction::begin(db, /*immediate=*/true);
+  if (!txn) return tl::unexpected(txn.error());
+  // Another process may have migrated it while we waited for the write lock.
+  auto version = query_int(db, "PRAGMA user_version", "reading the schema version");
+  if (!version) return tl::unexpected(version.error());
+  if (*version != 1) return txn->commit();
+  if (auto status = db.exec(kMigrateV1ToV2, "migrating the store from schema version 1 to 2"); !status) return status;
+  if (auto status = db.exec("PRAGMA user_version = 2", "stamping the schema version"); !status) return status;
   return txn->commit();
 }
 
@@ -215,6 +286,22 @@ Result<int> prepare_schema(sqlite::Database& db) {
   if (header->user_version < 1) {
     return make_error(ErrorCode::kCorrupt, "store " + db.path() + ": damaged crema store: schema version " +
                                                std::to_string(header->user_version));
+  }
+  if (header->user_version == 1) {
+    for (std::string_view table : {"runs", "posts", "matches"}) {
+      auto stmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", "listing tables");
+      if (!stmt) return tl::unexpected(stmt.error());
+      stmt->bind(1, table);
+      auto row = stmt->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) {
+        return make_error(ErrorCode::kCorrupt, "store " + db.path() + ": damaged crema store: table '" +
+                                                   std::string(table) + "' is missing");
+      }
+    }
+    if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
+    if (auto status = migrate_v1_to_v2(db); !status) return tl::unexpected(status.error());
+    header->user_version = kSchemaVersion;
   }
   if (auto status = check_tables(db); !status) return tl::unexpected(status.error());
   if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());

@@ -18,9 +18,11 @@ constexpr const char* kInsertPost = R"sql(
 INSERT INTO posts (id, created_at_ms, text, normalized, lang_given, lang, lat, lon, place, user,
                    kind_given, duplicate_of, prefilter_pass, prefilter_rules, label, p_request,
                    p_offer, p_request_and_offer, p_irrelevant, label_from_input, resources,
-                   source_file, source_line, run_id)
+                   source_file, source_line, run_id, user_location, geo_lat, geo_lon, geo_source,
+                   geo_confidence, geo_radius_km, country, admin1, city, geonameid, extraction_json,
+                   status, status_changed_at_ms)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-        ?21, ?22, ?23, ?24)
+        ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37)
 ON CONFLICT (id) DO NOTHING)sql";
 
 constexpr const char* kInsertEmbedding = "INSERT INTO embeddings (post_seq, dim, vector) VALUES (?1, ?2, ?3)";
@@ -39,7 +41,9 @@ constexpr const char* kSelectPost = R"sql(
 SELECT p.id, p.created_at_ms, p.text, p.normalized, p.lang_given, p.lang, p.lat, p.lon, p.place,
        p.user, p.kind_given, p.duplicate_of, p.prefilter_pass, p.prefilter_rules, p.label,
        p.p_request, p.p_offer, p.p_request_and_offer, p.p_irrelevant, p.label_from_input,
-       p.resources, p.source_file, p.source_line, e.dim, e.vector
+       p.resources, p.source_file, p.source_line, e.dim, e.vector, p.user_location, p.geo_lat,
+       p.geo_lon, p.geo_source, p.geo_confidence, p.geo_radius_km, p.country, p.admin1, p.city,
+       p.geonameid, p.extraction_json
 FROM posts p LEFT JOIN embeddings e ON e.post_seq = p.seq
 WHERE p.id = ?1)sql";
 
@@ -104,9 +108,58 @@ Status read_embedding(const sqlite::Statement& stmt, int dim_col, int blob_col, 
 
 std::string label_sql_name(Label label) { return std::string(label_name(label)); }
 
+// The location write_batch stores: the given resolution, or the geotag when none is given.
+ResolvedLocation stored_location(const ProcessedPost& p) {
+  return p.location.source == GeoSource::kNone ? geotag_location(p.post) : p.location;
+}
+
+Status check_location(const ProcessedPost& p) {
+  const ResolvedLocation& loc = p.location;
+  const std::string who = "post '" + p.post.id + "'";
+  if (loc.source == GeoSource::kNone) {
+    if (loc.point) return make_error(ErrorCode::kInvalidArgument, who + " has a resolved point but geo source none");
+    return {};
+  }
+  if (!loc.point) return make_error(ErrorCode::kInvalidArgument, who + " has a geo source but no resolved point");
+  if (!std::isfinite(loc.point->lat) || !std::isfinite(loc.point->lon) || std::fabs(loc.point->lat) > 90 ||
+      std::fabs(loc.point->lon) > 180) {
+    return make_error(ErrorCode::kInvalidArgument, who + " has a resolved point outside [-90, 90] x [-180, 180]");
+  }
+  if (!(loc.confidence >= 0 && loc.confidence <= 1)) {
+    return make_error(ErrorCode::kInvalidArgument, who + " has a geo confidence outside [0, 1]");
+  }
+  if (!std::isfinite(loc.radius_km) || loc.radius_km < 0) {
+    return make_error(ErrorCode::kInvalidArgument, who + " has a negative or non-finite geo radius");
+  }
+  return {};
+}
+
 Label parse_stored_label(std::string_view name) { return parse_label(name).value_or(Label::kUnknown); }
 
 }  // namespace
+
+bool is_request_post(const ProcessedPost& p) {
+  return (p.label == Label::kRequest || p.label == Label::kRequestAndOffer) && !p.duplicate_of;
+}
+
+Status read_match_extras(const sqlite::Statement& s, int col, MatchRow& r) {
+  r.radius_km = s.column_is_null(col) ? 0.0 : s.column_double(col);
+  // resources: a JSON array of strings written by write_batch; parsed by hand to avoid a
+  // json_each() round trip per row.
+  r.resources.clear();
+  const std::string_view json = s.column_text(col + 1);
+  for (size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '"') continue;
+    const size_t end = json.find('"', i + 1);
+    if (end == std::string_view::npos) break;
+    r.resources.emplace_back(json.substr(i + 1, end - i - 1));
+    i = end;
+  }
+  r.seq = s.column_int64(col + 2);
+  r.label = parse_label(s.column_text(col + 3)).value_or(Label::kUnknown);
+  if (!s.column_is_null(col + 4)) r.status = parse_request_status(s.column_text(col + 4));
+  return {};
+}
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   if (path.empty()) return make_error(ErrorCode::kInvalidArgument, "store: no database path given");
@@ -215,9 +268,7 @@ Result<std::vector<Checkpoint>> SqliteStore::checkpoints(int64_t run_id) {
 
 // --- posts ---
 
-Result<BatchCounts> SqliteStore::write_batch(int64_t run_id, std::span<const ProcessedPost> posts,
-                                             std::span<const Reject> rejects, const Checkpoint& checkpoint) {
-  // Validate everything first: a batch is stored whole or not at all.
+Status SqliteStore::validate_batch(std::span<const ProcessedPost> posts, std::span<const Reject> rejects) const {
   for (const ProcessedPost& p : posts) {
     if (p.post.id.empty()) return tl::unexpected(invalid("write_batch: a post has an empty id"));
     for (float prob : p.probs) {
@@ -234,23 +285,23 @@ Result<BatchCounts> SqliteStore::write_batch(int64_t run_id, std::span<const Pro
       if (!std::isfinite(x)) return tl::unexpected(invalid("write_batch: post '" + p.post.id + "' has a non-finite embedding value"));
     }
     if (!fits_int64(p.post.source.line)) return tl::unexpected(invalid("write_batch: post '" + p.post.id + "' has an out-of-range line"));
+    if (auto status = check_location(p); !status) return tl::unexpected(invalid("write_batch: " + status.error().message));
   }
   for (const Reject& r : rejects) {
     if (!fits_int64(r.line)) return tl::unexpected(invalid("write_batch: reject line out of range in " + r.input));
   }
-  if (!fits_int64(checkpoint.offset) || !fits_int64(checkpoint.line)) {
-    return tl::unexpected(invalid("write_batch: checkpoint out of range for " + checkpoint.input));
-  }
+  return {};
+}
 
-  auto txn = sqlite::Transaction::begin(db_, /*immediate=*/true);
-  if (!txn) return tl::unexpected(txn.error());
+Result<BatchCounts> SqliteStore::insert_batch(int64_t run_id, std::span<const ProcessedPost> posts,
+                                              std::span<const Reject> rejects, const char* what) {
   {
     auto exists = db_.cached(kRunExists, "preparing write_batch");
     if (!exists) return tl::unexpected(exists.error());
     (*exists)->bind(1, run_id);
     auto row = (*exists)->step();
     if (!row) return tl::unexpected(row.error());
-    if (!*row) return tl::unexpected(invalid("write_batch: no run " + std::to_string(run_id) + " (call begin_run first)"));
+    if (!*row) return tl::unexpected(invalid(std::string(what) + ": no run " + std::to_string(run_id) + " (call begin_run first)"));
   }
 
   auto insert_post = db_.cached(kInsertPost, "preparing the post insert");
@@ -300,6 +351,24 @@ Result<BatchCounts> SqliteStore::write_batch(int64_t run_id, std::span<const Pro
     bind_text_or_null(ins, 22, post.source.file);
     ins.bind(23, static_cast<int64_t>(post.source.line));
     ins.bind(24, run_id);
+    bind_text_or_null(ins, 25, post.user_location);
+    const ResolvedLocation loc = stored_location(p);
+    if (loc.source != GeoSource::kNone) {
+      ins.bind(26, loc.point->lat);
+      ins.bind(27, loc.point->lon);
+      ins.bind(29, loc.confidence);
+      ins.bind(30, loc.radius_km);
+    }
+    ins.bind(28, geo_source_name(loc.source));
+    bind_text_or_null(ins, 31, loc.country);
+    bind_text_or_null(ins, 32, loc.admin1);
+    bind_text_or_null(ins, 33, loc.city);
+    if (loc.geonameid != 0) ins.bind(34, loc.geonameid);
+    bind_text_or_null(ins, 35, p.extraction_json);
+    if (is_request_post(p)) {
+      ins.bind(36, request_status_name(RequestStatus::kOpen));
+      ins.bind(37, post.created_at_ms);
+    }
     if (auto status = ins.run(); !status) {
       Error e = status.error();
       e.message += " (storing post '" + post.id + "')";
@@ -341,7 +410,20 @@ Result<BatchCounts> SqliteStore::write_batch(int64_t run_id, std::span<const Pro
       }
     }
   }
+  return counts;
+}
 
+Result<BatchCounts> SqliteStore::write_batch(int64_t run_id, std::span<const ProcessedPost> posts,
+                                             std::span<const Reject> rejects, const Checkpoint& checkpoint) {
+  // Validate everything first: a batch is stored whole or not at all.
+  if (auto status = validate_batch(posts, rejects); !status) return tl::unexpected(status.error());
+  if (!fits_int64(checkpoint.offset) || !fits_int64(checkpoint.line)) {
+    return tl::unexpected(invalid("write_batch: checkpoint out of range for " + checkpoint.input));
+  }
+  auto txn = sqlite::Transaction::begin(db_, /*immediate=*/true);
+  if (!txn) return tl::unexpected(txn.error());
+  auto counts = insert_batch(run_id, posts, rejects, "write_batch");
+  if (!counts) return tl::unexpected(counts.error());
   if (!checkpoint.input.empty()) {
     auto upsert = db_.cached(kUpsertCheckpoint, "preparing the checkpoint");
     if (!upsert) return tl::unexpected(upsert.error());
@@ -414,6 +496,21 @@ Result<std::optional<ProcessedPost>> SqliteStore::get_post(const std::string& id
         return tl::unexpected(status.error());
       }
     }
+    post.user_location = std::string(s.column_text(25));
+    ResolvedLocation& loc = p.location;
+    loc.source = parse_geo_source(s.column_text(28)).value_or(GeoSource::kNone);
+    if (loc.source != GeoSource::kNone && !s.column_is_null(26) && !s.column_is_null(27)) {
+      loc.point = GeoPoint{s.column_double(26), s.column_double(27)};
+      loc.confidence = s.column_double(29);
+      loc.radius_km = s.column_double(30);
+    } else {
+      loc.source = GeoSource::kNone;
+    }
+    loc.country = std::string(s.column_text(31));
+    loc.admin1 = std::string(s.column_text(32));
+    loc.city = std::string(s.column_text(33));
+    loc.geonameid = s.column_is_null(34) ? 0 : s.column_int64(34);
+    p.extraction_json = std::string(s.column_text(35));
   }
   auto values = db_.cached(kJsonArrayValues, "preparing get_post");
   if (!values) return tl::unexpected(values.error());
@@ -456,7 +553,8 @@ Status SqliteStore::for_each_original(const std::function<void(const std::string
 
 Result<std::vector<MatchRow>> SqliteStore::load_for_matching(Label label) {
   auto stmt = db_.cached(R"sql(
-SELECT p.id, p.created_at_ms, p.lat, p.lon, e.dim, e.vector
+SELECT p.id, p.created_at_ms, p.geo_lat, p.geo_lon, e.dim, e.vector, p.geo_radius_km, p.resources, p.seq,
+       p.label, p.status
 FROM posts p JOIN embeddings e ON e.post_seq = p.seq
 WHERE p.duplicate_of IS NULL AND p.label IN (?1, ?2)
 ORDER BY p.seq)sql",
@@ -482,6 +580,7 @@ ORDER BY p.seq)sql",
     if (auto status = read_embedding(**stmt, 4, 5, r.id, db_.path(), r.embedding); !status) {
       return tl::unexpected(status.error());
     }
+    if (auto status = read_match_extras(**stmt, 6, r); !status) return tl::unexpected(status.error());
   }
   return rows;
 }

@@ -8,6 +8,13 @@
 
 namespace crema::store {
 
+// True for posts that have a request lifecycle (request or request_and_offer, not a
+// near-duplicate).
+bool is_request_post(const ProcessedPost& p);
+// Fills radius_km, resources, seq, label and status of r from columns col .. col + 4 of a
+// row (geo_radius_km, resources, seq, label, status).
+Status read_match_extras(const sqlite::Statement& s, int col, MatchRow& r);
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite::Database db, int version) : db_(std::move(db)), version_(version) {}
@@ -27,7 +34,21 @@ class SqliteStore final : public Store {
   Status for_each_original(const std::function<void(const std::string&, const std::string&)>& fn) override;
   Result<std::vector<MatchRow>> load_for_matching(Label label) override;
   Status replace_matches(int64_t run_id, std::span<const StoredMatch> matches) override;
+  Result<LiveBatchResult> write_live_batch(int64_t run_id, const LiveBatch& batch) override;
+  Result<std::vector<MatchRow>> load_live_posts(int64_t since_ms) override;
+  Result<std::vector<StoredMatch>> load_live_matches(int64_t since_ms) override;
+  Result<PostBounds> post_bounds() override;
   Result<Counts> counts() override;
+
+  Result<std::optional<RequestState>> request_state(const std::string& id) override;
+  Result<DecisionOutcome> record_decision(const DecisionInput& input) override;
+  Result<std::vector<Event>> expire_requests(int64_t cutoff_ms, int64_t at_ms) override;
+  Result<std::vector<Event>> events_since(int64_t after_id, size_t limit) override;
+  Result<int64_t> last_event_id() override;
+  Result<NewApiKey> add_api_key(const std::string& name, Role role) override;
+  Result<std::optional<ApiKeyInfo>> verify_api_key(std::string_view token) override;
+  Status revoke_api_key(int64_t id) override;
+  Result<std::vector<ApiKeyInfo>> list_api_keys() override;
   Status check_integrity() override;
 
   Status export_posts_jsonl(const std::string& path) override;
@@ -37,6 +58,15 @@ class SqliteStore final : public Store {
 
  private:
   Error invalid(const std::string& what) const;
+  // write_batch's checks of posts and rejects (nothing written).
+  Status validate_batch(std::span<const ProcessedPost> posts, std::span<const Reject> rejects) const;
+  // Inserts validated posts, their embeddings and rejects inside the caller's transaction.
+  Result<BatchCounts> insert_batch(int64_t run_id, std::span<const ProcessedPost> posts,
+                                   std::span<const Reject> rejects, const char* what);
+  // Moves a request to `to` and appends its status_change event (inside a transaction).
+  Result<Event> change_status(const std::string& request_id, RequestStatus from, RequestStatus to,
+                              std::string_view reason, std::string_view offer_id, int64_t at_ms);
+  Result<int64_t> append_event(EventType type, std::string_view payload_json, int64_t at_ms);
 
   sqlite::Database db_;
   int version_;

@@ -1,6 +1,8 @@
 // crema/store/store.h: the embedded store, one SQLite file in WAL mode holding posts,
-// labels, embeddings, matches, rejects and runs. Schema: docs/store.md (version in
-// kSchemaVersion, checked on open; older versions are migrated, newer ones refused).
+// labels, embeddings, resolved locations, matches, rejects and runs, and (schema v2) the
+// request lifecycle: request status, dispatcher decisions, an event log and API keys.
+// Schema: docs/store.md (version in kSchemaVersion, checked on open; older versions are
+// migrated in place, newer ones refused with kUnsupported).
 //
 // Crash safety: every write_batch() is one transaction that also advances the input
 // checkpoint of the run, so after Ctrl-C or kill -9 the store holds exactly the batches
@@ -20,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crema/common/post.h"
@@ -27,7 +30,39 @@
 
 namespace crema::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
+
+// Where a post's matching location came from: its own coordinates (geotag), the source's
+// place name, a place named in the text (toponym), the author's profile location (user).
+enum class GeoSource : uint8_t { kNone, kGeotag, kPlace, kToponym, kUser };
+// "none", "geotag", "place", "toponym", "user".
+std::string_view geo_source_name(GeoSource source);
+std::optional<GeoSource> parse_geo_source(std::string_view name);
+
+// The location a post is matched at (filled by the geo module; plain fields so the store
+// does not depend on it).
+struct ResolvedLocation {
+  GeoSource source = GeoSource::kNone;
+  std::optional<GeoPoint> point;  // set exactly when source != kNone
+  double confidence = 0;          // [0, 1]
+  double radius_km = 0;           // uncertainty disc around point, km, >= 0 (0 = exact)
+  std::string country;            // ISO 3166-1 alpha-2, empty when unknown
+  std::string admin1;             // first-level division name, empty when unknown
+  std::string city;               // empty when unknown
+  int64_t geonameid = 0;          // GeoNames id of the place, 0 when none
+};
+// The resolution used until the geo module fills one: the post's own coordinates as a
+// geotag (confidence 1, radius 0), or none.
+ResolvedLocation geotag_location(const Post& post);
+
+// Lifecycle of a request post (label request or request_and_offer, not a duplicate):
+//   open -> partly_served -> served;  open/partly_served -> expired (older than δ_time)
+//   open/partly_served/expired -> rejected (a dispatcher rejects the request itself).
+// Rules of record_decision() below.
+enum class RequestStatus : uint8_t { kOpen, kPartlyServed, kServed, kExpired, kRejected };
+// "open", "partly_served", "served", "expired", "rejected".
+std::string_view request_status_name(RequestStatus status);
+std::optional<RequestStatus> parse_request_status(std::string_view name);
 
 // A post after the per-post stages (normalise … embed).
 struct ProcessedPost {
@@ -42,6 +77,10 @@ struct ProcessedPost {
   bool label_from_input = false;        // true when label came from the input's kind
   std::vector<std::string> resources;
   std::vector<float> embedding;         // empty when not embedded (irrelevant, filtered out)
+  // Matching location. When source is kNone and the post has coordinates, write_batch
+  // stores geotag_location(post) instead (so get_post returns that).
+  ResolvedLocation location;
+  std::string extraction_json;          // the `crema extract` line for the post; empty = none
 };
 
 struct RunInfo {
@@ -68,14 +107,94 @@ struct StoredMatch {
   int rank = 0;  // 1-based
   float score = 0, s_text = 0, w_time = 0, w_loc = 0;
   double km = -1;  // -1 (stored as NULL) when either side has no coordinates
+  int64_t offer_seq = 0;  // the offer's posts.seq; filled by load_live_matches, ignored on write
 };
 
-// A post as needed by matching.
+// A post as needed by matching. geo is the resolved location (ResolvedLocation::point).
 struct MatchRow {
   std::string id;
   int64_t created_at_ms = 0;
   std::optional<GeoPoint> geo;
   std::vector<float> embedding;
+  double radius_km = 0;                 // ResolvedLocation::radius_km
+  std::vector<std::string> resources;
+  int64_t seq = 0;                      // insertion order (posts.seq)
+  Label label = Label::kUnknown;
+  std::optional<RequestStatus> status;  // set for requests
+};
+
+// What a dispatcher decided about a match (request, offer), or about the request itself.
+enum class Decision : uint8_t { kConfirm, kReject, kFulfilled };
+std::string_view decision_name(Decision decision);  // "confirm", "reject", "fulfilled"
+std::optional<Decision> parse_decision(std::string_view name);
+
+enum class Role : uint8_t { kViewer, kDispatcher, kAdmin };
+std::string_view role_name(Role role);  // "viewer", "dispatcher", "admin"
+std::optional<Role> parse_role(std::string_view name);
+
+// Who made a change: an API key, or (key_id 0) the local operator (CLI), who acts as admin.
+struct Actor {
+  int64_t key_id = 0;
+  Role role = Role::kAdmin;
+};
+
+struct DecisionInput {
+  std::string request_id;
+  std::string offer_id;  // empty: the decision is about the request itself (only kReject)
+  Decision decision = Decision::kConfirm;
+  std::string note;      // free text, may be empty
+  Actor actor;
+  int64_t at_ms = 0;     // 0 = now
+};
+
+struct DecisionOutcome {
+  int64_t decision_id = 0;
+  RequestStatus before = RequestStatus::kOpen, after = RequestStatus::kOpen;
+  int64_t event_id = 0;  // the status_change event, 0 when the status did not change
+};
+
+enum class EventType : uint8_t { kNewRequest, kNewMatch, kStatusChange };
+std::string_view event_type_name(EventType type);  // "new_request", "new_match", "status_change"
+std::optional<EventType> parse_event_type(std::string_view name);
+
+// One row of the event log. Ids are strictly increasing and never reused (a consumer
+// tails the log with events_since(last id seen)).
+struct Event {
+  int64_t id = 0;
+  EventType type = EventType::kNewRequest;
+  std::string payload_json;  // a JSON object (docs/live.md)
+  int64_t at_ms = 0;
+};
+struct NewEvent {
+  EventType type = EventType::kNewRequest;
+  std::string payload_json;  // must be a JSON object
+  int64_t at_ms = 0;
+};
+
+struct ApiKeyInfo {
+  int64_t id = 0;
+  std::string name;
+  Role role = Role::kViewer;
+  int64_t created_at_ms = 0;
+  std::optional<int64_t> revoked_at_ms;
+};
+struct NewApiKey {
+  ApiKeyInfo info;
+  // The token to hand to the user, shown once: "crema_<16 hex key id>_<48 hex secret>".
+  // Only a salted SHA-256 of the secret is stored.
+  std::string token;
+};
+
+// The matches of one request, replacing whatever the store had for it.
+struct RequestTopN {
+  std::string request_id;
+  std::vector<StoredMatch> matches;  // ranks 1..n
+};
+
+// Newest post time and largest posts.seq (0 and 0 for an empty store).
+struct PostBounds {
+  int64_t newest_created_at_ms = 0;
+  int64_t max_seq = 0;
 };
 
 // Whole-store totals (one consistent snapshot). Label counts are over all posts,
@@ -123,6 +242,28 @@ class Store {
                                           std::span<const Reject> rejects,
                                           const Checkpoint& checkpoint) = 0;
 
+  // One transaction of the live pipeline: posts and rejects as in write_batch (new request
+  // posts start open and get no event here: the caller passes its new_request events),
+  // the changed top-n lists (each replaces that request's rows in matches), the requests
+  // that left the live window (open or partly_served ones become expired, each with a
+  // status_change event appended after `events`), then `events` in order.
+  struct LiveBatch {
+    std::span<const ProcessedPost> posts;
+    std::span<const Reject> rejects;
+    std::span<const RequestTopN> top_n;
+    std::span<const std::string> expired_requests;
+    std::span<const NewEvent> events;
+    int64_t at_ms = 0;  // time of the status changes; 0 = now
+  };
+  struct LiveBatchResult {
+    BatchCounts counts;
+    std::vector<int64_t> event_ids;  // ids of `events`, in order
+    std::vector<Event> status_events; // the expiry status_change events written
+  };
+  // Validation as write_batch (whole batch refused), plus: a top-n list for an unknown
+  // request or with a bad rank/score, an event payload that is not a JSON object.
+  virtual Result<LiveBatchResult> write_live_batch(int64_t run_id, const LiveBatch& batch) = 0;
+
   virtual Result<bool> has_post(const std::string& id) = 0;
   // has_post for many ids in one read transaction (much cheaper per id); result[i] is for
   // ids[i].
@@ -141,11 +282,60 @@ class Store {
   // request_and_offer posts are returned for both kRequest and kOffer.
   virtual Result<std::vector<MatchRow>> load_for_matching(Label label) = 0;
 
+  // The live window after a restart: non-duplicate request, offer and request_and_offer
+  // posts with an embedding and created_at_ms >= since_ms, in insertion order (label,
+  // status, resources, seq filled); and the stored matches of the requests among them,
+  // by request then rank, with offer_seq filled.
+  virtual Result<std::vector<MatchRow>> load_live_posts(int64_t since_ms) = 0;
+  virtual Result<std::vector<StoredMatch>> load_live_matches(int64_t since_ms) = 0;
+  virtual Result<PostBounds> post_bounds() = 0;
+
   // Replaces all matches with these (one transaction), recording the run. On any error
   // (rank < 1, a repeated (request_id, rank), non-finite scores) the old matches stay.
   virtual Status replace_matches(int64_t run_id, std::span<const StoredMatch> matches) = 0;
 
   virtual Result<Counts> counts() = 0;
+
+  // --- request lifecycle (schema v2) ---
+
+  // A request's status and when it last changed; nullopt when `id` is not a request post.
+  struct RequestState {
+    RequestStatus status = RequestStatus::kOpen;
+    int64_t changed_at_ms = 0;
+  };
+  virtual Result<std::optional<RequestState>> request_state(const std::string& id) = 0;
+
+  // Records a decision and moves the request's status (one transaction, with a
+  // status_change event when it changes):
+  //   confirm    open/partly_served -> served when every resource of the request is among
+  //              the resources of its confirmed or fulfilled offers, else partly_served
+  //              (a request without resources -> partly_served); other states unchanged.
+  //   fulfilled  any state but rejected -> served.
+  //   reject     of a match: recorded, status unchanged (rejecting every match leaves the
+  //              request open). With an empty offer_id: open/partly_served/expired ->
+  //              rejected (the request itself is not actionable).
+  // Errors: kNotFound for an unknown request (or a post that is not a request) or offer
+  // (or a post that is not an offer); kInvalidArgument for a viewer actor, an empty
+  // offer_id with confirm/fulfilled, or offer_id == request_id.
+  virtual Result<DecisionOutcome> record_decision(const DecisionInput& input) = 0;
+
+  // Requests (open or partly_served) created before cutoff_ms become expired, each with a
+  // status_change event at at_ms (0 = now). Returns those events.
+  virtual Result<std::vector<Event>> expire_requests(int64_t cutoff_ms, int64_t at_ms) = 0;
+
+  // Events with id > after_id, oldest first, at most `limit`.
+  virtual Result<std::vector<Event>> events_since(int64_t after_id, size_t limit) = 0;
+  virtual Result<int64_t> last_event_id() = 0;
+
+  // API keys. add_api_key: a new key (name must be non-empty; names need not be unique);
+  // the token is random (OpenSSL RAND_bytes) and only its salted SHA-256 is stored.
+  // verify_api_key: the key's info for a valid, unrevoked token; nullopt for a malformed,
+  // unknown, wrong or revoked one (compared in constant time). revoke_api_key: kNotFound
+  // for an unknown id; revoking twice keeps the first time.
+  virtual Result<NewApiKey> add_api_key(const std::string& name, Role role) = 0;
+  virtual Result<std::optional<ApiKeyInfo>> verify_api_key(std::string_view token) = 0;
+  virtual Status revoke_api_key(int64_t id) = 0;
+  virtual Result<std::vector<ApiKeyInfo>> list_api_keys() = 0;
 
   // Runs SQLite's integrity_check and foreign_key_check over the whole file (seconds per
   // GB). kCorrupt, naming the first problems, when either finds anything.

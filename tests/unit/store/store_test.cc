@@ -82,7 +82,8 @@ TEST_F(StoreTest, CreatesVersionedWalSchema) {
   EXPECT_EQ(pragma(path_, "PRAGMA user_version"), std::to_string(kSchemaVersion));
   EXPECT_EQ(pragma(path_, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(pragma(path_, "PRAGMA page_size"), "8192");
-  EXPECT_EQ(pragma(path_, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "6");
+  // 9 crema tables and SQLite's sqlite_sequence (events.id is AUTOINCREMENT).
+  EXPECT_EQ(pragma(path_, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "10");
   auto reopened = Store::open(path_);
   ASSERT_TRUE(reopened) << reopened.error().message;
   EXPECT_EQ((*reopened)->schema_version(), kSchemaVersion);
