@@ -96,8 +96,10 @@ class Gazetteer {
   // nearest is proven).
   std::optional<std::pair<uint32_t, double>> nearest_city(double lat, double lon) const;
 
-  // Unigram count of a lower-case word in the bundled corpora (0 if unseen), and the total.
+  // Unigram count of a lower-case word in the bundled corpora (0 if unseen), how many of
+  // those occurrences were capitalised mid-sentence, and the total count of all words.
   uint64_t unigram_count(std::string_view word) const;
+  uint64_t unigram_capitalised(std::string_view word) const;
   uint64_t unigram_total() const;
 
   // Cue word lists compiled into the file (data/geonames/toponym_cues.tsv): "prep", "suffix",
@@ -108,10 +110,11 @@ class Gazetteer {
 
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
 
+  // Internal: the opened file (defined in src/geo). Use open().
   struct Impl;
+  explicit Gazetteer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
  private:
-  explicit Gazetteer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -109,6 +109,16 @@ class Geocoder {
   // Post::place and Post::user_location. source is kPlace; nullopt if nothing matched.
   std::optional<GeoResolution> resolve_place_string(std::string_view text) const;
 
+  // The words of a hashtag body (without '#'): split at '_', case changes and digits, long
+  // lower-case runs segmented by unigram probability ("nepalearthquake" -> nepal earthquake).
+  // Each word is returned as written, with its byte range in tag.
+  struct Segment {
+    std::string word;
+    uint32_t start = 0;
+    uint32_t end = 0;
+  };
+  std::vector<Segment> segment_hashtag(std::string_view tag) const;
+
   const Gazetteer& gazetteer() const { return gazetteer_; }
 
  private:

@@ -1,0 +1,766 @@
+// Toponym candidates, verification, disambiguation and geo-resolution of a post.
+#include "crema/geo/geocoder.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <unordered_map>
+
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+#include <unicode/utf8.h>
+
+#include "crema/text/normalize.h"
+#include "geo_math.h"
+
+namespace crema::geo {
+namespace {
+
+constexpr size_t kMaxNgram = 4;
+constexpr size_t kMaxCandidates = 64;  // entries scored per mention (postings are by population)
+
+struct Token {
+  uint32_t start = 0, end = 0;  // bytes in the normalised text
+  std::string key;              // name_key(…, false)
+  std::string skey;             // name_key(…, true)
+  bool upper_first = false;     // first letter upper/title case
+  bool all_upper = false;       // every cased letter upper case (and at least two letters)
+  bool cased = false;           // has cased letters at all
+  bool ideograph = false;       // CJK/kana: names are written without spaces
+  bool hashtag = false;
+  bool sentence_initial = false;
+  bool after_at = false;        // an @mention placeholder
+  uint32_t group = 0;           // n-grams never cross groups
+};
+
+// Decodes the code point at s[i] and advances i; ill-formed bytes give -1.
+UChar32 next_cp(std::string_view s, int32_t& i) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
+  UChar32 c = 0;
+  U8_NEXT(bytes, i, static_cast<int32_t>(s.size()), c);
+  return c;
+}
+
+bool is_word_char(UChar32 c) {
+  const int8_t t = u_charType(c);
+  return u_isalnum(c) || t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
+}
+
+bool is_ideograph(UChar32 c) {
+  UErrorCode err = U_ZERO_ERROR;
+  const UScriptCode s = uscript_getScript(c, &err);
+  return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA || s == USCRIPT_THAI;
+}
+
+void describe_case(std::string_view word, Token& t) {
+  int letters = 0, upper = 0, lower = 0;
+  bool first = true;
+  for (int32_t i = 0; i < static_cast<int32_t>(word.size());) {
+    UChar32 c;
+    c = next_cp(word, i);
+    if (c < 0) continue;
+    if (u_isUUppercase(c) || u_istitle(c)) {
+      ++upper;
+      if (first) t.upper_first = true;
+    } else if (u_isULowercase(c)) {
+      ++lower;
+    }
+    if (u_isalpha(c)) ++letters;
+    first = false;
+  }
+  t.cased = upper + lower > 0;
+  t.all_upper = upper >= 2 && lower == 0;
+}
+
+}  // namespace
+
+std::string_view geo_source_name(GeoSource source) {
+  switch (source) {
+    case GeoSource::kNone: return "none";
+    case GeoSource::kGeotag: return "geotag";
+    case GeoSource::kPlace: return "place";
+    case GeoSource::kToponym: return "toponym";
+    case GeoSource::kUser: return "user";
+  }
+  return "none";
+}
+
+Result<Region> parse_region(std::string_view text) {
+  Region r;
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  if (text.empty()) return r;
+  if (text.size() == 2 && std::isalpha(static_cast<unsigned char>(text[0])) &&
+      std::isalpha(static_cast<unsigned char>(text[1]))) {
+    r.country = {static_cast<char>(std::toupper(static_cast<unsigned char>(text[0]))),
+                 static_cast<char>(std::toupper(static_cast<unsigned char>(text[1])))};
+    return r;
+  }
+  std::array<double, 4> box{};
+  size_t i = 0;
+  std::string_view rest = text;
+  for (; i < 4; ++i) {
+    const size_t comma = rest.find(',');
+    std::string_view part = rest.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    const auto res = std::from_chars(part.data(), part.data() + part.size(), box[i]);
+    if (part.empty() || res.ec != std::errc() || res.ptr != part.data() + part.size() || !std::isfinite(box[i])) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "region \"" + std::string(text) + "\": expected an ISO 3166 alpha-2 code (NP) or minlon,minlat,maxlon,maxlat");
+    }
+    if (comma == std::string_view::npos) {
+      ++i;
+      break;
+    }
+    rest.remove_prefix(comma + 1);
+    if (i == 3) return make_error(ErrorCode::kInvalidArgument, "region \"" + std::string(text) + "\": more than 4 numbers");
+  }
+  if (i != 4) return make_error(ErrorCode::kInvalidArgument, "region \"" + std::string(text) + "\": a bbox needs 4 numbers");
+  if (box[0] < -180 || box[2] > 180 || box[1] < -90 || box[3] > 90 || box[0] > box[2] || box[1] > box[3]) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "region \"" + std::string(text) + "\": bbox must be minlon,minlat,maxlon,maxlat within [-180,180]x[-90,90]");
+  }
+  r.bbox = box;
+  return r;
+}
+
+Result<Geocoder> Geocoder::open(const GeocoderOptions& options) {
+  const std::string path = options.gazetteer_path.empty() ? default_gazetteer_path() : options.gazetteer_path;
+  auto gaz = Gazetteer::open(path);
+  if (!gaz) return tl::unexpected(gaz.error());
+  return with_gazetteer(std::move(*gaz), options);
+}
+
+Result<Geocoder> Geocoder::with_gazetteer(Gazetteer gazetteer, const GeocoderOptions& options) {
+  auto region = parse_region(options.region);
+  if (!region) return tl::unexpected(region.error());
+  return Geocoder(std::move(gazetteer), std::move(*region), options);
+}
+
+// ---------------------------------------------------------------------------------------
+// Hashtag segmentation.
+
+std::vector<Geocoder::Segment> Geocoder::segment_hashtag(std::string_view tag) const {
+  std::vector<Segment> pieces;
+  // 1. Split at '_', lower->upper, upper->upper+lower ("NYCFloods"), letter<->digit.
+  enum Cls { kOther, kUpper, kLower, kDigit, kNoCase };
+  struct Cp {
+    uint32_t start, end;
+    Cls cls;
+  };
+  std::vector<Cp> cps;
+  for (int32_t i = 0; i < static_cast<int32_t>(tag.size());) {
+    const int32_t s = i;
+    UChar32 c;
+    c = next_cp(tag, i);
+    Cls cls = kOther;
+    if (c >= 0 && is_word_char(c)) {
+      if (u_isdigit(c)) cls = kDigit;
+      else if (u_isUUppercase(c) || u_istitle(c)) cls = kUpper;
+      else if (u_isULowercase(c)) cls = kLower;
+      else cls = kNoCase;
+    }
+    cps.push_back({static_cast<uint32_t>(s), static_cast<uint32_t>(i), cls});
+  }
+  size_t begin = 0;
+  auto flush = [&](size_t end) {
+    if (end > begin) pieces.push_back({std::string(tag.substr(cps[begin].start, cps[end - 1].end - cps[begin].start)),
+                                       cps[begin].start, cps[end - 1].end});
+    begin = end;
+  };
+  for (size_t k = 0; k < cps.size(); ++k) {
+    if (cps[k].cls == kOther) {
+      flush(k);
+      begin = k + 1;
+      continue;
+    }
+    if (k == begin) continue;
+    const Cls a = cps[k - 1].cls, b = cps[k].cls;
+    const bool split = (a == kLower && b == kUpper) || ((a == kDigit) != (b == kDigit)) ||
+                       (a == kUpper && b == kUpper && k + 1 < cps.size() && cps[k + 1].cls == kLower);
+    if (split) flush(k);
+  }
+  flush(cps.size());
+
+  // 2. Long lower-case ASCII pieces: Norvig's segmentation by unigram probability.
+  std::vector<Segment> out;
+  const double total = static_cast<double>(gazetteer_.unigram_total()) + 1.0;
+  auto word_logp = [&](std::string_view w) {
+    double c = static_cast<double>(gazetteer_.unigram_count(w));
+    if (w.size() >= 3 && !gazetteer_.lookup_key(w).empty()) c += 3.0;  // place names are words too
+    if (c > 0) return std::log(c / total);
+    return std::log(10.0 / total) - static_cast<double>(w.size()) * std::log(10.0);
+  };
+  for (auto& p : pieces) {
+    const std::string_view w = p.word;
+    const bool lower_ascii = w.size() >= 6 && w.size() <= 40 &&
+                             std::all_of(w.begin(), w.end(), [](char c) { return (c >= 'a' && c <= 'z'); });
+    if (!lower_ascii) {
+      out.push_back(std::move(p));
+      continue;
+    }
+    const size_t n = w.size();
+    std::vector<double> best(n + 1, -1e300);
+    std::vector<size_t> from(n + 1, 0);
+    best[0] = 0;
+    for (size_t i = 1; i <= n; ++i) {
+      for (size_t j = i > 20 ? i - 20 : 0; j < i; ++j) {
+        const double s = best[j] + word_logp(w.substr(j, i - j));
+        if (s > best[i]) {
+          best[i] = s;
+          from[i] = j;
+        }
+      }
+    }
+    std::vector<std::pair<size_t, size_t>> cuts;
+    for (size_t i = n; i > 0; i = from[i]) cuts.emplace_back(from[i], i);
+    std::reverse(cuts.begin(), cuts.end());
+    for (const auto& [a, b] : cuts) {
+      out.push_back({std::string(w.substr(a, b - a)), p.start + static_cast<uint32_t>(a), p.start + static_cast<uint32_t>(b)});
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Candidates and disambiguation.
+
+namespace {
+
+struct Context {
+  std::unordered_map<std::string, double> countries;  // ISO2 -> weight
+  std::unordered_map<uint32_t, double> admin1;        // admin1 entry -> weight
+  std::optional<GeoPoint> point;                      // the geotag
+  const Region* region = nullptr;
+};
+
+struct Candidate {
+  size_t first = 0, last = 0;  // token range [first, last]
+  std::string key;
+  std::vector<uint32_t> entries;
+  double evidence = 0;         // 0–1 that this is a place at all
+  uint32_t chosen = Gazetteer::kNone;
+  double margin_factor = 1.0;
+};
+
+double entry_score(const Gazetteer& g, uint32_t e, const Context& ctx) {
+  double s = std::log10(static_cast<double>(g.population(e)) + 10.0);
+  const std::string_view cc = g.country(e);
+  double cw = 0;
+  if (auto it = ctx.countries.find(std::string(cc)); it != ctx.countries.end()) cw = it->second;
+  s += std::min(cw, 4.0);
+  const uint32_t a1 = g.admin1_of(e);
+  if (a1 != Gazetteer::kNone) {
+    if (auto it = ctx.admin1.find(a1); it != ctx.admin1.end()) s += std::min(it->second, 2.5);
+  }
+  if (ctx.region != nullptr) {
+    if (!ctx.region->country.empty()) s += cc == ctx.region->country ? 4.0 : 0.0;
+    if (ctx.region->bbox) {
+      const auto& b = *ctx.region->bbox;
+      const double la = g.lat(e), lo = g.lon(e);
+      const bool inside = lo >= b[0] && lo <= b[2] && la >= b[1] && la <= b[3];
+      s += inside ? 4.0 : -2.0;
+    }
+  }
+  if (ctx.point) s += 3.0 * std::exp(-haversine_km(ctx.point->lat, ctx.point->lon, g.lat(e), g.lon(e)) / 200.0);
+  return s;
+}
+
+// Picks the best entry of a candidate; returns the margin factor (close runner-up -> lower).
+void choose(const Gazetteer& g, Candidate& c, const Context& ctx) {
+  double best = -1e300, second = -1e300;
+  uint32_t best_e = Gazetteer::kNone;
+  const size_t n = std::min(c.entries.size(), kMaxCandidates);
+  for (size_t i = 0; i < n; ++i) {
+    const double s = entry_score(g, c.entries[i], ctx);
+    if (s > best) {
+      second = best;
+      best = s;
+      best_e = c.entries[i];
+    } else if (s > second) {
+      second = s;
+    }
+  }
+  c.chosen = best_e;
+  c.margin_factor = second < -1e299 ? 1.0 : 0.6 + 0.4 * std::min(1.0, (best - second) / 2.0);
+}
+
+double specificity_bonus(PlaceKind k) {
+  switch (k) {
+    case PlaceKind::kCity: return 0.2;
+    case PlaceKind::kAdmin2: return 0.15;
+    case PlaceKind::kAdmin1: return 0.1;
+    case PlaceKind::kCountry: return 0.0;
+  }
+  return 0.0;
+}
+
+// Valid UTF-8 prefix of at most max bytes.
+std::string_view clip_utf8(std::string_view s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
+}  // namespace
+
+namespace {
+
+// Tokenises the normalised text: word runs, hashtags split into their words.
+void tokenize(const Geocoder& geo, std::string_view t, std::vector<Token>& tokens) {
+  uint32_t group = 0;
+  bool sentence_start = true;
+  bool prev_short_upper = false;  // "St." / "Mt." keep the group across the dot
+  const auto n = static_cast<int32_t>(t.size());
+  for (int32_t i = 0; i < n;) {
+    const int32_t s = i;
+    UChar32 c;
+    c = next_cp(t, i);
+    if (c < 0) {
+      ++group;
+      continue;
+    }
+    if (c == '#' && i < n) {
+      // Hashtag body: word chars and '_'.
+      int32_t j = i;
+      while (j < n) {
+        int32_t k = j;
+        UChar32 d;
+        d = next_cp(t, k);
+        if (d < 0 || !(is_word_char(d) || d == '_')) break;
+        j = k;
+      }
+      if (j > i) {
+        ++group;
+        for (const auto& seg : geo.segment_hashtag(t.substr(static_cast<size_t>(i), static_cast<size_t>(j - i)))) {
+          Token tok;
+          tok.start = static_cast<uint32_t>(i) + seg.start;
+          tok.end = static_cast<uint32_t>(i) + seg.end;
+          const std::string_view w = t.substr(tok.start, tok.end - tok.start);
+          tok.key = name_key(w, false);
+          tok.skey = name_key(w, true);
+          describe_case(w, tok);
+          tok.hashtag = true;
+          tok.group = group;
+          if (!tok.key.empty()) tokens.push_back(std::move(tok));
+        }
+        ++group;
+        i = j;
+        sentence_start = false;
+        continue;
+      }
+    }
+    if (is_word_char(c)) {
+      const bool ideo = is_ideograph(c);
+      int32_t j = i;
+      if (!ideo) {
+        while (j < n) {
+          int32_t k = j;
+          UChar32 d;
+          d = next_cp(t, k);
+          if (d < 0 || !is_word_char(d) || is_ideograph(d)) break;
+          j = k;
+        }
+      }
+      Token tok;
+      tok.start = static_cast<uint32_t>(s);
+      tok.end = static_cast<uint32_t>(j);
+      const std::string_view w = t.substr(tok.start, tok.end - tok.start);
+      tok.key = name_key(w, false);
+      tok.skey = name_key(w, true);
+      describe_case(w, tok);
+      tok.ideograph = ideo;
+      tok.group = group;
+      tok.sentence_initial = sentence_start;
+      tok.after_at = s > 0 && t[static_cast<size_t>(s) - 1] == '@';
+      prev_short_upper = tok.upper_first && w.size() <= 3;
+      sentence_start = false;
+      if (!tok.key.empty()) tokens.push_back(std::move(tok));
+      i = j;
+      continue;
+    }
+    // Separators: spaces, hyphens and apostrophes join words of one name; others split.
+    if (c == ' ' || c == '-' || c == '\'' || c == 0x2019) continue;
+    if (c == '.' && prev_short_upper) {
+      prev_short_upper = false;
+      continue;
+    }
+    ++group;
+    if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == 0x3002) sentence_start = true;
+  }
+}
+
+std::string join_keys(const std::vector<Token>& tokens, size_t a, size_t b, bool stripped) {
+  std::string key;
+  for (size_t k = a; k <= b; ++k) {
+    if (k > a && !(tokens[k].ideograph && tokens[k - 1].ideograph)) key.push_back(' ');
+    key += stripped ? tokens[k].skey : tokens[k].key;
+  }
+  return key;
+}
+
+}  // namespace
+
+namespace {
+
+// Evidence (0–1) that tokens[a..b] name a place, or 0 if the guards reject it.
+double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size_t a, size_t b, bool shouting,
+                      const std::vector<uint32_t>& entries) {
+  const Token& first = tokens[a];
+  const Token& last = tokens[b];
+  const size_t len = b - a + 1;
+  const bool single = len == 1;
+  for (size_t k = a; k <= b; ++k) {
+    if (tokens[k].after_at || tokens[k].key == "httpurl") return 0;
+  }
+  // Proper-noun run: every word capitalised, small connectors ("de", "au", "of") inside.
+  bool capitalised = true;
+  for (size_t k = a; k <= b; ++k) {
+    const Token& t = tokens[k];
+    const bool connector = k != a && k != b && !t.upper_first && t.key.size() <= 3;
+    if (!(t.upper_first || connector)) capitalised = false;
+  }
+  if (shouting) capitalised = false;
+  bool uncased = true;
+  for (size_t k = a; k <= b; ++k) uncased = uncased && !tokens[k].cased;
+  const Token* prev = a > 0 && tokens[a - 1].group == first.group ? &tokens[a - 1] : nullptr;
+  const Token* next = b + 1 < tokens.size() && tokens[b + 1].group == last.group ? &tokens[b + 1] : nullptr;
+  // Prepositions may also sit just across a group boundary ("in: Tacloban" is rare; keep strict).
+  const Token* prev_any = a > 0 && tokens[a - 1].end <= first.start ? &tokens[a - 1] : nullptr;
+  const bool after_prep = prev_any != nullptr && !prev_any->hashtag && g.is_cue("prep", prev_any->skey) &&
+                          (prev == prev_any);
+  const bool prefix_word = prev != nullptr && g.is_cue("prefix", prev->skey);
+  const bool suffix_word = next != nullptr && g.is_cue("suffix", next->skey);
+  bool ending = false;
+  if (single && first.skey.size() >= 6) {
+    for (const char* e : {"pur", "abad", "nagar", "ganj", "garh", "gaon", "ville", "burg", "grad", "polis", "chester", "shire", "stadt"}) {
+      const std::string_view es(e);
+      if (first.skey.size() > es.size() + 2 && first.skey.compare(first.skey.size() - es.size(), es.size(), es) == 0 &&
+          g.is_cue("ending", es)) {
+        ending = true;
+      }
+    }
+  }
+  bool has_country = false;
+  for (size_t i = 0; i < std::min<size_t>(entries.size(), kMaxCandidates); ++i) {
+    has_country = has_country || g.kind(entries[i]) == PlaceKind::kCountry;
+  }
+  // Acronyms ("NYC", "KTM", "USA"): capitals only, must be a gazetteer name of the entry.
+  if (single && first.all_upper && !shouting && first.key.size() <= 4) {
+    if (g.is_cue("stop", first.skey) && !has_country) return 0;
+    return first.key.size() >= 3 || has_country ? 0.55 : 0;
+  }
+  // Common-word guard: function words, cue words and words the corpora mostly write in
+  // lower case need a place preposition/prefix and a capital (or a hashtag) to count.
+  bool common = false;
+  if (single) {
+    const uint64_t count = g.unigram_count(first.key);
+    const uint64_t caps = g.unigram_capitalised(first.key);
+    common = g.is_cue("stop", first.skey) || g.is_cue("suffix", first.skey) || g.is_cue("prefix", first.skey) ||
+             g.is_cue("prep", first.skey) || (count >= 8 && caps * 4 < count) ||
+             (first.key.size() <= 2 && !first.ideograph);
+  }
+  if (first.ideograph || uncased) {
+    // No case to go by (CJK, Devanagari, Arabic…): length and the common-word guard.
+    if (common) return 0;
+    size_t cps = 0;
+    for (size_t k = a; k <= b; ++k) {
+      const std::string& key = tokens[k].key;
+      for (int32_t i = 0; i < static_cast<int32_t>(key.size());) {
+        next_cp(key, i);
+        ++cps;
+      }
+    }
+    if (cps < 2 || (!first.ideograph && cps < 3)) return 0;
+    return after_prep || prefix_word || suffix_word ? 0.65 : 0.5;
+  }
+  if (common) {
+    if (g.is_cue("stop", first.skey) || g.is_cue("prep", first.skey) || first.key.size() <= 2) return 0;
+    if ((after_prep || prefix_word) && (capitalised || first.hashtag)) return 0.45;
+    return 0;
+  }
+  double ev = 0;
+  if (first.hashtag) {
+    ev = first.key.size() >= 3 ? 0.6 : 0;
+  } else if (capitalised) {
+    ev = first.sentence_initial && single ? 0.45 : 0.6;
+  } else {
+    // Lower case: a preposition, a place word, a typical ending, or a word the corpora
+    // mostly capitalise ("nepal", "kathmandu").
+    const uint64_t count = g.unigram_count(first.key);
+    const uint64_t caps = g.unigram_capitalised(first.key);
+    if (after_prep || prefix_word || suffix_word) ev = 0.45;
+    else if (ending) ev = 0.4;
+    else if (single && count >= 3 && caps * 2 >= count) ev = 0.4;
+    else return 0;
+  }
+  if (after_prep) ev += 0.2;
+  if (prefix_word || suffix_word) ev += 0.15;
+  if (ending) ev += 0.05;
+  if (!single) ev += 0.1;
+  return std::min(ev, 0.95);
+}
+
+}  // namespace
+
+std::vector<LocationMention> Geocoder::mentions(std::string_view text) const {
+  Post p;
+  p.text = std::string(text);
+  GeocoderOptions copy = options_;
+  Geocoder g(gazetteer_, region_, copy);
+  g.options_.use_place = false;
+  g.options_.use_user_location = false;
+  return g.locate(p).locations;
+}
+
+namespace {
+
+// Scans text for verified candidates (no disambiguation yet).
+std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& norm, std::string_view raw,
+                            std::vector<Token>& tokens) {
+  const Gazetteer& g = geo.gazetteer();
+  tokenize(geo, norm.text, tokens);
+  // Shouting: mostly capitals, so case says nothing.
+  size_t upper = 0, cased = 0;
+  for (const auto& t : tokens) {
+    if (t.cased && !t.hashtag) {
+      ++cased;
+      upper += t.all_upper ? 1 : 0;
+    }
+  }
+  const bool shouting = cased >= 4 && upper * 10 >= cased * 6;
+  std::vector<Candidate> out;
+  for (size_t a = 0; a < tokens.size();) {
+    bool taken = false;
+    size_t max_b = a;
+    while (max_b + 1 < tokens.size() && max_b + 1 - a < kMaxNgram && tokens[max_b + 1].group == tokens[a].group) ++max_b;
+    for (size_t b = max_b + 1; b-- > a;) {
+      std::string key = join_keys(tokens, a, b, false);
+      std::vector<uint32_t> entries = g.lookup_key(key);
+      if (entries.empty()) {
+        std::string skey = join_keys(tokens, a, b, true);
+        if (skey != key) {
+          entries = g.lookup_key(skey);
+          key = std::move(skey);
+        }
+      }
+      if (entries.empty()) continue;
+      const double ev = place_evidence(g, tokens, a, b, shouting, entries);
+      if (ev <= 0) continue;
+      // The raw bytes must say the same name (drops emoji names and placeholder text).
+      const uint32_t rs = norm.offsets[tokens[a].start];
+      const uint32_t re = norm.offsets[tokens[b].end];
+      if (re <= rs || re > raw.size()) continue;
+      const std::string_view raw_span = raw.substr(rs, re - rs);
+      if (name_key(raw_span, false) != key && name_key(raw_span, true) != key) continue;
+      Candidate c;
+      c.first = a;
+      c.last = b;
+      c.key = std::move(key);
+      c.entries = std::move(entries);
+      c.evidence = ev;
+      out.push_back(std::move(c));
+      a = b + 1;
+      taken = true;
+      break;
+    }
+    if (!taken) ++a;
+  }
+  return out;
+}
+
+void add_entry_context(const Gazetteer& g, uint32_t e, double weight, Context& ctx) {
+  if (e == Gazetteer::kNone) return;
+  ctx.countries[std::string(g.country(e))] += weight;
+  const uint32_t a1 = g.admin1_of(e);
+  if (a1 != Gazetteer::kNone) ctx.admin1[a1] += weight * (g.kind(e) == PlaceKind::kAdmin1 ? 1.0 : 0.6);
+}
+
+double kind_context_weight(PlaceKind k) {
+  switch (k) {
+    case PlaceKind::kCountry: return 3.0;
+    case PlaceKind::kAdmin1: return 2.0;
+    case PlaceKind::kAdmin2: return 1.5;
+    case PlaceKind::kCity: return 1.0;
+  }
+  return 1.0;
+}
+
+GeoResolution resolution_of(const Gazetteer& g, uint32_t e, GeoSource source, double confidence) {
+  GeoResolution r;
+  const Place p = g.place(e);
+  r.lat = p.lat;
+  r.lon = p.lon;
+  r.source = source;
+  r.confidence = std::clamp(confidence, 0.0, 1.0);
+  r.radius_km = p.radius_km;
+  r.country = p.country;
+  r.admin1 = p.admin1;
+  r.city = p.kind == PlaceKind::kCity ? p.name : "";
+  r.geonameid = p.geonameid;
+  return r;
+}
+
+}  // namespace
+
+std::optional<GeoResolution> Geocoder::resolve_place_string(std::string_view text) const {
+  text = clip_utf8(text, 1000);
+  // Parts separated by commas/slashes/pipes: the first that names a place is the place; the
+  // others ("Nepal", "NY") are context.
+  std::vector<std::string> parts;
+  std::string cur;
+  for (const char c : text) {
+    if (c == ',' || c == '/' || c == '|' || c == ';') {
+      parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  parts.push_back(cur);
+  std::vector<std::vector<uint32_t>> found;
+  for (const auto& p : parts) found.push_back(gazetteer_.lookup(p));
+  Context ctx;
+  ctx.region = &region_;
+  for (size_t i = 1; i < found.size(); ++i) {
+    for (size_t k = 0; k < std::min<size_t>(found[i].size(), 8); ++k) {
+      const uint32_t e = found[i][k];
+      if (gazetteer_.kind(e) != PlaceKind::kCity) add_entry_context(gazetteer_, e, kind_context_weight(gazetteer_.kind(e)), ctx);
+    }
+  }
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (found[i].empty()) continue;
+    Candidate c;
+    c.entries = found[i];
+    choose(gazetteer_, c, ctx);
+    if (c.chosen == Gazetteer::kNone) continue;
+    const double conf = (i == 0 ? 0.85 : 0.7) * c.margin_factor;
+    return resolution_of(gazetteer_, c.chosen, GeoSource::kPlace, conf);
+  }
+  return std::nullopt;
+}
+
+Result<GeoResolution> Geocoder::nearest_city(double lat, double lon) const {
+  if (!std::isfinite(lat) || !std::isfinite(lon) || std::fabs(lat) > 90 || std::fabs(lon) > 180) {
+    return make_error(ErrorCode::kInvalidArgument, "nearest_city: coordinates out of range");
+  }
+  const auto near = gazetteer_.nearest_city(lat, lon);
+  if (!near) return make_error(ErrorCode::kNotFound, "nearest_city: the gazetteer has no cities");
+  GeoResolution r = resolution_of(gazetteer_, near->first, GeoSource::kGeotag, 0.95);
+  r.radius_km = near->second;
+  return r;
+}
+
+GeoResult Geocoder::locate(const Post& post) const {
+  GeoResult result;
+  const Gazetteer& g = gazetteer_;
+  Context ctx;
+  ctx.region = &region_;
+  std::optional<GeoResolution> base;
+  if (post.geo && std::isfinite(post.geo->lat) && std::isfinite(post.geo->lon) && std::fabs(post.geo->lat) <= 90 &&
+      std::fabs(post.geo->lon) <= 180) {
+    ctx.point = *post.geo;
+    GeoResolution r;
+    r.lat = post.geo->lat;
+    r.lon = post.geo->lon;
+    r.source = GeoSource::kGeotag;
+    r.confidence = 0.95;
+    r.radius_km = 0.1;
+    if (const auto near = g.nearest_city(r.lat, r.lon)) {
+      const Place p = g.place(near->first);
+      // Country and admin1 from the nearest city; the city name only when it is close.
+      r.country = p.country;
+      r.admin1 = p.admin1;
+      if (near->second <= std::max(25.0, p.radius_km * 1.5)) {
+        r.city = p.name;
+        r.geonameid = p.geonameid;
+      }
+      ctx.countries[p.country] += 3.0;
+    }
+    base = r;
+  }
+  if (options_.use_place && !post.place.empty()) {
+    if (auto r = resolve_place_string(post.place)) {
+      ctx.countries[r->country] += 3.0;
+      if (!base) base = r;
+    }
+  }
+  std::optional<GeoResolution> user;
+  if (options_.use_user_location && !post.user_location.empty()) {
+    user = resolve_place_string(post.user_location);
+    if (user) {
+      user->source = GeoSource::kUser;
+      user->confidence *= 0.5;
+      ctx.countries[user->country] += 1.0;
+    }
+  }
+
+  // Text mentions.
+  const std::string_view raw = clip_utf8(post.text, options_.max_text_bytes);
+  const text::NormalizedText norm = text::normalize(raw);
+  std::vector<Token> tokens;
+  std::vector<Candidate> cands = scan(*this, norm, raw, tokens);
+  for (auto& c : cands) choose(g, c, ctx);
+  if (cands.size() > 1) {
+    // Co-mentions: each mention is re-decided with the others' countries/admin1s as context.
+    std::vector<uint32_t> first_pass;
+    for (const auto& c : cands) first_pass.push_back(c.chosen);
+    for (size_t i = 0; i < cands.size(); ++i) {
+      Context local = ctx;
+      for (size_t j = 0; j < cands.size(); ++j) {
+        if (j != i && first_pass[j] != Gazetteer::kNone) {
+          add_entry_context(g, first_pass[j], kind_context_weight(g.kind(first_pass[j])) * cands[j].evidence, local);
+        }
+      }
+      choose(g, cands[i], local);
+    }
+  }
+  std::unordered_map<std::string, double> country_votes;
+  for (const auto& c : cands) {
+    if (c.chosen == Gazetteer::kNone) continue;
+    const Place p = g.place(c.chosen);
+    LocationMention m;
+    m.start = norm.offsets[tokens[c.first].start];
+    m.end = norm.offsets[tokens[c.last].end];
+    m.text = std::string(raw.substr(m.start, m.end - m.start));
+    m.name = p.name;
+    m.geonameid = p.geonameid;
+    m.lat = p.lat;
+    m.lon = p.lon;
+    m.country = p.country;
+    m.admin1 = p.admin1;
+    m.kind = p.kind;
+    m.radius_km = p.radius_km;
+    m.confidence = std::clamp(c.evidence * c.margin_factor, 0.0, 1.0);
+    m.entry = c.chosen;
+    country_votes[m.country] += m.confidence;
+    result.locations.push_back(std::move(m));
+  }
+  if (base) {
+    result.geo = *base;
+    return result;
+  }
+  // Best toponym: confident, specific, and agreeing with the post's other mentions.
+  const LocationMention* best = nullptr;
+  double best_score = -1;
+  for (const auto& m : result.locations) {
+    double s = m.confidence + specificity_bonus(m.kind);
+    double total = 0;
+    for (const auto& [cc, v] : country_votes) total += v;
+    if (total > 0) s += 0.2 * country_votes[m.country] / total;
+    if (s > best_score) {
+      best_score = s;
+      best = &m;
+    }
+  }
+  if (best != nullptr) {
+    result.geo = resolution_of(g, best->entry, GeoSource::kToponym, best->confidence * 0.9);
+    return result;
+  }
+  if (user) result.geo = *user;
+  return result;
+}
+
+}  // namespace crema::geo
