@@ -744,7 +744,7 @@ class LexiconExtractor final : public Extractor {
       if (!money) {
         const std::string& prev = first > 0 ? toks[first - 1].folded : std::string();
         if (first > 0 && (is_address_word(prev) || prev == "#" || prev == "/" || prev == ":" ||
-                          (toks[first - 1].kind == TokKind::kWord && toks[first - 1].upper_initial && !lex_.numbers.count(prev) &&
+                          (toks[first - 1].kind == TokKind::kWord && toks[first - 1].upper_initial && !toks[first - 1].all_upper && !lex_.numbers.count(prev) &&
                            toks[first - 1].end + 1 == toks[first].start && !res_at_is(res_at, first - 1))))
           reject = true;
         if (next < n) {

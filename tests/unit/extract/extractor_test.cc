@@ -73,7 +73,7 @@ TEST(ExtractorTest, ContactsAndMasking) {
   EXPECT_EQ(ex.contacts[0].kind, ContactKind::kUrl);
   EXPECT_EQ(ex.contacts[1].value, "relief@example.org");
   EXPECT_EQ(ex.contacts[2].value, "+9779841567230");
-  EXPECT_EQ(mask_contact(ex.contacts[2]), "+97\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2230");
+  EXPECT_EQ(mask_contact(ex.contacts[2]), "+97\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2" "230");
   EXPECT_EQ(mask_contact(ex.contacts[1]), "r\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2@example.org");
   EXPECT_TRUE(lexicon_only().extract("+++99999999999999999999").contacts.empty());
 }
