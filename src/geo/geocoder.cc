@@ -388,7 +388,7 @@ void tokenize(const Geocoder& geo, std::string_view t, std::vector<Token>& token
       continue;
     }
     ++group;
-    if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == 0x3002) sentence_start = true;
+    if (c == '.' || c == '!' || c == '?' || c == 0x3002) sentence_start = true;
   }
 }
 
@@ -711,7 +711,7 @@ GeoResult Geocoder::locate(const Post& post) const {
       Context local = ctx;
       for (size_t j = 0; j < cands.size(); ++j) {
         if (j != i && first_pass[j] != Gazetteer::kNone) {
-          add_entry_context(g, first_pass[j], kind_context_weight(g.kind(first_pass[j])) * cands[j].evidence, local);
+          add_entry_context(g, first_pass[j], kind_context_weight(g.kind(first_pass[j])) * (0.5 + cands[j].evidence), local);
         }
       }
       choose(g, cands[i], local);
@@ -750,6 +750,14 @@ GeoResult Geocoder::locate(const Post& post) const {
     double total = 0;
     for (const auto& [cc, v] : country_votes) total += v;
     if (total > 0) s += 0.2 * country_votes[m.country] / total;
+    // A place inside another mentioned area ("Kathmandu" with "Nepal") is the better answer.
+    for (const auto& o : result.locations) {
+      if (&o == &m || o.kind <= m.kind || o.country != m.country) continue;
+      if (o.kind == PlaceKind::kCountry || (o.kind == PlaceKind::kAdmin1 && o.name == m.admin1)) {
+        s += 0.3;
+        break;
+      }
+    }
     if (s > best_score) {
       best_score = s;
       best = &m;

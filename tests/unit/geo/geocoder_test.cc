@@ -1,0 +1,306 @@
+#include "crema/geo/geocoder.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "geo_test_util.h"
+
+namespace crema::geo {
+namespace {
+
+const Geocoder& geo() {
+  static const Geocoder g = [] {
+    GeocoderOptions o;
+    o.gazetteer_path = testing::synthetic_gazetteer_path();
+    auto r = Geocoder::open(o);
+    if (!r) {
+      ADD_FAILURE() << r.error().message;
+      std::abort();
+    }
+    return *r;
+  }();
+  return g;
+}
+
+Geocoder with_region(const std::string& region) {
+  GeocoderOptions o;
+  o.region = region;
+  auto r = Geocoder::with_gazetteer(geo().gazetteer(), o);
+  EXPECT_TRUE(r) << region;
+  return *r;
+}
+
+std::vector<std::string> words(const std::vector<Geocoder::Segment>& segs) {
+  std::vector<std::string> out;
+  for (const auto& s : segs) out.push_back(s.word);
+  return out;
+}
+
+std::vector<std::string> found(const std::vector<LocationMention>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms) out.push_back(m.text + "=" + m.name + "/" + m.country);
+  return out;
+}
+
+Post post(const std::string& text) {
+  Post p;
+  p.id = "t";
+  p.text = text;
+  return p;
+}
+
+using V = std::vector<std::string>;
+
+TEST(Hashtags, SegmentsCamelCaseDigitsAndUnderscores) {
+  EXPECT_EQ(words(geo().segment_hashtag("NepalEarthquake")), (V{"Nepal", "Earthquake"}));
+  EXPECT_EQ(words(geo().segment_hashtag("KathmanduValley")), (V{"Kathmandu", "Valley"}));
+  EXPECT_EQ(words(geo().segment_hashtag("NYCFloods")), (V{"NYC", "Floods"}));
+  EXPECT_EQ(words(geo().segment_hashtag("Typhoon_Haiyan2013")), (V{"Typhoon", "Haiyan", "2013"}));
+}
+
+TEST(Hashtags, SegmentsLowerCaseByUnigramProbability) {
+  EXPECT_EQ(words(geo().segment_hashtag("nepalearthquake")), (V{"nepal", "earthquake"}));
+  EXPECT_EQ(words(geo().segment_hashtag("kathmanduvalley")), (V{"kathmandu", "valley"}));
+  EXPECT_EQ(words(geo().segment_hashtag("typhoonhaiyan")), (V{"typhoon", "haiyan"}));
+  // Byte ranges point into the tag.
+  const auto segs = geo().segment_hashtag("nepalearthquake");
+  ASSERT_EQ(segs.size(), 2u);
+  EXPECT_EQ(segs[1].start, 5u);
+  EXPECT_EQ(segs[1].end, 15u);
+}
+
+TEST(Mentions, HashtagsBecomeToponyms) {
+  const std::string t = "Pray for #NepalEarthquake victims #KathmanduValley";
+  const auto ms = geo().mentions(t);
+  EXPECT_EQ(found(ms), (V{"Nepal=Nepal/NP", "Kathmandu=Kathmandu/NP"}));
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(t.substr(ms[0].start, ms[0].end - ms[0].start), "Nepal");
+  EXPECT_EQ(ms[0].kind, PlaceKind::kCountry);
+}
+
+TEST(Mentions, OffsetsAreRawBytesAfterEmojiAndAccents) {
+  const std::string t = "😢😢 Café déjà vu &amp; @someone https://t.co/x in Zürich & São Paulo 🙏";
+  const auto ms = geo().mentions(t);
+  ASSERT_EQ(found(ms), (V{"Zürich=Zürich/CH", "São Paulo=São Paulo/BR"}));
+  for (const auto& m : ms) EXPECT_EQ(t.substr(m.start, m.end - m.start), m.text);
+}
+
+TEST(Mentions, ProperNounRunsOfSeveralWords) {
+  EXPECT_EQ(found(geo().mentions("Flooding across New York City tonight")), (V{"New York City=New York City/US"}));
+  EXPECT_EQ(found(geo().mentions("Relief goods for Tacloban City")), (V{"Tacloban City=Tacloban/PH"}));
+}
+
+TEST(Mentions, CommonWordsNeedAPlacePreposition) {
+  EXPECT_TRUE(geo().mentions("Best wishes to all. Nice work! Help needed, reading the news on mobile").empty());
+  EXPECT_TRUE(geo().mentions("Best wishes and Help").empty());
+  EXPECT_EQ(found(geo().mentions("Flooding in Nice tonight")), (V{"Nice=Nice/FR"}));
+  EXPECT_EQ(found(geo().mentions("volunteers from Reading arrived")), (V{"Reading=Reading/GB"}));
+  // Lower case "nice" is never a place, even after "in".
+  EXPECT_TRUE(geo().mentions("it is in nice shape").empty());
+}
+
+TEST(Mentions, LowerCaseNamesNeedEvidence) {
+  // "kathmandu" is mostly capitalised in the corpora, so lower case still counts.
+  EXPECT_EQ(found(geo().mentions("tents needed in kathmandu")), (V{"kathmandu=Kathmandu/NP"}));
+  EXPECT_EQ(found(geo().mentions("shelter near pokhara now")), (V{"pokhara=Pokhara/NP"}));
+}
+
+TEST(Mentions, AcronymsOnlyInCapitalsAndOnlyIfAGazetteerName) {
+  EXPECT_EQ(found(geo().mentions("Water needed in KTM")), (V{"KTM=Kathmandu/NP"}));
+  EXPECT_EQ(found(geo().mentions("Stay safe NYC")), (V{"NYC=New York City/US"}));
+  EXPECT_TRUE(geo().mentions("RT this please, ABC news").empty());
+  EXPECT_TRUE(geo().mentions("ktm is fine").empty());
+}
+
+TEST(Mentions, OtherScripts) {
+  EXPECT_EQ(found(geo().mentions("काठमाडौं मा भूकम्प")), (V{"काठमाडौं=Kathmandu/NP"}));
+  EXPECT_EQ(found(geo().mentions("東京で地震")), (V{"東京=Tokyo/JP"}));
+  EXPECT_EQ(found(geo().mentions("Землетрясение, Цюрих")), (V{"Цюрих=Zürich/CH"}));
+}
+
+TEST(Disambiguation, PopulationPriorAlone) {
+  const auto ms = geo().mentions("Stay safe Victoria");
+  ASSERT_EQ(ms.size(), 1u);
+  EXPECT_EQ(ms[0].country, "AU");  // the state of Victoria outweighs the cities
+  EXPECT_EQ(ms[0].kind, PlaceKind::kAdmin1);
+}
+
+TEST(Disambiguation, CountryAndAdminCoMentions) {
+  auto ms = geo().mentions("Flooding in Victoria, Canada");
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].name, "Victoria");
+  EXPECT_EQ(ms[0].country, "CA");
+  EXPECT_EQ(ms[0].kind, PlaceKind::kCity);
+  ms = geo().mentions("Victoria, Seychelles needs water");
+  ASSERT_FALSE(ms.empty());
+  EXPECT_EQ(ms[0].country, "SC");
+  ms = geo().mentions("Tornado near Springfield, Massachusetts");
+  ASSERT_FALSE(ms.empty());
+  EXPECT_EQ(ms[0].admin1, "Massachusetts");
+  ms = geo().mentions("Springfield Illinois shelters open, Chicago too");
+  ASSERT_FALSE(ms.empty());
+  EXPECT_EQ(ms[0].admin1, "Illinois");
+}
+
+TEST(Disambiguation, RegionOption) {
+  EXPECT_EQ(with_region("SC").mentions("Stay safe Victoria")[0].country, "SC");
+  EXPECT_EQ(with_region("ca").mentions("Stay safe Victoria")[0].country, "CA");
+  // A bounding box around Massachusetts.
+  const auto ms = with_region("-73.6,41.2,-69.8,42.9").mentions("Shelter at Springfield");
+  ASSERT_EQ(ms.size(), 1u);
+  EXPECT_EQ(ms[0].admin1, "Massachusetts");
+}
+
+TEST(Disambiguation, Geotag) {
+  Post p = post("Water in Springfield");
+  p.geo = GeoPoint{37.3, -93.2};
+  const auto r = geo().locate(p);
+  ASSERT_EQ(r.locations.size(), 1u);
+  EXPECT_EQ(r.locations[0].admin1, "Missouri");
+}
+
+TEST(Resolution, GeotagFirstWithNearestCity) {
+  Post p = post("Flooding in Kathmandu");
+  p.geo = GeoPoint{48.42, -123.36};
+  const auto r = geo().locate(p);
+  EXPECT_EQ(r.geo.source, GeoSource::kGeotag);
+  EXPECT_DOUBLE_EQ(r.geo.lat, 48.42);
+  EXPECT_NEAR(r.geo.radius_km, 0.1, 1e-9);
+  EXPECT_EQ(r.geo.country, "CA");
+  EXPECT_EQ(r.geo.city, "Victoria");
+  EXPECT_EQ(r.geo.admin1, "British Columbia");
+  EXPECT_EQ(r.locations.size(), 1u);  // mentions are still listed
+}
+
+TEST(Resolution, PlaceThenToponymThenUser) {
+  Post p = post("Need tents in Pokhara");
+  p.place = "Kathmandu, Nepal";
+  p.user_location = "Madrid";
+  auto r = geo().locate(p);
+  EXPECT_EQ(r.geo.source, GeoSource::kPlace);
+  EXPECT_EQ(r.geo.city, "Kathmandu");
+  p.place.clear();
+  r = geo().locate(p);
+  EXPECT_EQ(r.geo.source, GeoSource::kToponym);
+  EXPECT_EQ(r.geo.city, "Pokhara");
+  EXPECT_EQ(r.geo.country, "NP");
+  EXPECT_GT(r.geo.confidence, 0.3);
+  EXPECT_GE(r.geo.radius_km, 5.0);
+  p.text = "Need tents";
+  r = geo().locate(p);
+  EXPECT_EQ(r.geo.source, GeoSource::kUser);
+  EXPECT_EQ(r.geo.city, "Madrid");
+  p.user_location = "somewhere over the rainbow";
+  r = geo().locate(p);
+  EXPECT_EQ(r.geo.source, GeoSource::kNone);
+  EXPECT_EQ(r.geo.country, "");
+}
+
+TEST(Resolution, PrefersTheMostSpecificConsistentPlace) {
+  const auto r = geo().locate(post("Earthquake in Nepal: Kathmandu badly hit"));
+  EXPECT_EQ(r.geo.source, GeoSource::kToponym);
+  EXPECT_EQ(r.geo.city, "Kathmandu");
+  EXPECT_EQ(r.locations.size(), 2u);
+  const auto c = geo().locate(post("Earthquake in Nepal"));
+  EXPECT_EQ(c.geo.city, "");
+  EXPECT_EQ(c.geo.country, "NP");
+  EXPECT_GT(c.geo.radius_km, 100.0);
+}
+
+TEST(Resolution, PlaceStrings) {
+  auto r = geo().resolve_place_string("Springfield, MO");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->admin1, "Missouri");
+  r = geo().resolve_place_string("Victoria, British Columbia");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->country, "CA");
+  EXPECT_FALSE(geo().resolve_place_string("").has_value());
+}
+
+TEST(Region, Parses) {
+  EXPECT_TRUE(parse_region("")->empty());
+  EXPECT_EQ(parse_region(" np ")->country, "NP");
+  const auto b = parse_region("80.0,26.3,88.2,30.5");
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->bbox.has_value());
+  EXPECT_DOUBLE_EQ((*b->bbox)[3], 30.5);
+  for (const char* bad : {"NPL", "1,2,3", "1,2,3,4,5", "10,0,5,1", "a,b,c,d", "0,0,200,1"}) {
+    auto r = parse_region(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  }
+  GeocoderOptions o;
+  o.gazetteer_path = testing::synthetic_gazetteer_path();
+  o.region = "nowhere";
+  EXPECT_FALSE(Geocoder::open(o));
+}
+
+TEST(NearestCity, ChecksRange) {
+  EXPECT_FALSE(geo().nearest_city(91, 0));
+  EXPECT_FALSE(geo().nearest_city(std::nan(""), 0));
+  const auto r = geo().nearest_city(27.7, 85.3);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->city, "Kathmandu");
+  EXPECT_LT(r->radius_km, 5.0);
+}
+
+// --- hostile posts and the span property -----------------------------------------------
+
+void expect_spans_are_names(const std::string& text, const GeoResult& r) {
+  for (const auto& m : r.locations) {
+    ASSERT_LE(m.start, m.end);
+    ASSERT_LE(m.end, text.size());
+    EXPECT_EQ(text.substr(m.start, m.end - m.start), m.text);
+    // Property: the raw span case-folds to a name of its entry.
+    const auto ids = geo().gazetteer().lookup(m.text);
+    EXPECT_NE(std::find(ids.begin(), ids.end(), m.entry), ids.end()) << m.text;
+    EXPECT_GE(m.confidence, 0.0);
+    EXPECT_LE(m.confidence, 1.0);
+  }
+  EXPECT_GE(r.geo.confidence, 0.0);
+  EXPECT_LE(r.geo.confidence, 1.0);
+}
+
+TEST(Hostile, LongPostsAnyScriptEmojiOnlyInvalidBytes) {
+  std::vector<std::string> texts;
+  std::string long_text;
+  while (long_text.size() < 10000) long_text += "Help in Kathmandu and Zürich 🙏 東京 काठमाडौं ";
+  texts.push_back(long_text);
+  texts.push_back(std::string(10000, 'A'));
+  texts.push_back("🙏🙏🙏😢😢🇳🇵🇳🇵");
+  texts.push_back("");
+  texts.push_back("#");
+  texts.push_back("########");
+  texts.push_back("#_#_#__");
+  texts.push_back(std::string("\xff\xfe\xc0\x80 in Nice \xed\xa0\x80", 16));
+  texts.push_back("مساعدة في كاتماندو");
+  texts.push_back("ช่วยด้วย กรุงเทพ");
+  texts.push_back("#" + std::string(5000, 'a'));
+  texts.push_back("in in in in in in");
+  for (const auto& t : texts) {
+    Post p = post(t);
+    p.place = t;
+    p.user_location = t;
+    const auto r = geo().locate(p);
+    expect_spans_are_names(t, r);
+  }
+}
+
+TEST(Hostile, RandomTextPropertyHolds) {
+  const std::vector<std::string> pieces = {"Kathmandu", "kathmandu", "#NepalEarthquake", "in", "Nice", "Victoria",
+                                           "São", "Paulo", "😢", "東京", " ", ", ", ". ", "New", "York", "City",
+                                           "@user", "http://x.y/z", "&amp;", "KTM", "Zürich", "-", "'", "Springfield",
+                                           "\xc3", "Ca\xcc\x81ceres"};
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<size_t> pick(0, pieces.size() - 1), len(0, 25);
+  for (int i = 0; i < 500; ++i) {
+    std::string t;
+    const size_t n = len(rng);
+    for (size_t k = 0; k < n; ++k) t += pieces[pick(rng)] + (k % 3 == 0 ? " " : "");
+    expect_spans_are_names(t, geo().locate(post(t)));
+  }
+}
+
+}  // namespace
+}  // namespace crema::geo
