@@ -325,6 +325,20 @@ Result<GazetteerBuildStats> build_gazetteer(const GazetteerSources& src, const s
     by_admin1[entries[i].admin1_code].push_back(i);
     by_country[entries[i].country].push_back(i);
   }
+  std::unordered_map<std::string, std::vector<std::string>> aliases;
+  if (!src.aliases.empty()) {
+    LineReader r;
+    if (auto st = r.open(src.aliases); !st) return tl::unexpected(st.error());
+    while (r.next(line)) {
+      if (line.empty() || line[0] == '#') continue;
+      const auto f = split_tabs(line);
+      if (f.size() < 2) {
+        ++stats.skipped_rows;
+        continue;
+      }
+      aliases[std::string(f[0])].emplace_back(f[1]);
+    }
+  }
   std::vector<BuildEntry> admin_entries;
   for (const auto& [code, row] : admin2_rows) {
     auto it = by_admin2.find(code);
@@ -371,22 +385,9 @@ Result<GazetteerBuildStats> build_gazetteer(const GazetteerSources& src, const s
         std::all_of(sub.begin(), sub.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
       e.names.push_back(sub);
     }
+    if (auto al = aliases.find(code); al != aliases.end()) e.names.insert(e.names.end(), al->second.begin(), al->second.end());
     admin1_entries.push_back(std::move(e));
     ++stats.admin1;
-  }
-  std::unordered_map<std::string, std::vector<std::string>> aliases;
-  if (!src.aliases.empty()) {
-    LineReader r;
-    if (auto st = r.open(src.aliases); !st) return tl::unexpected(st.error());
-    while (r.next(line)) {
-      if (line.empty() || line[0] == '#') continue;
-      const auto f = split_tabs(line);
-      if (f.size() < 2) {
-        ++stats.skipped_rows;
-        continue;
-      }
-      aliases[std::string(f[0])].emplace_back(f[1]);
-    }
   }
   const auto& langs = src.country_name_languages.empty() ? default_languages() : src.country_name_languages;
   std::vector<BuildEntry> country_entries;

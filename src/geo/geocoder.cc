@@ -214,7 +214,17 @@ std::vector<Geocoder::Segment> Geocoder::segment_hashtag(std::string_view tag) c
       }
     }
     std::vector<std::pair<size_t, size_t>> cuts;
-    for (size_t i = n; i > 0; i = from[i]) cuts.emplace_back(from[i], i);
+    bool all_known = true;
+    for (size_t i = n; i > 0; i = from[i]) {
+      cuts.emplace_back(from[i], i);
+      const std::string_view piece = w.substr(from[i], i - from[i]);
+      all_known = all_known && (gazetteer_.unigram_count(piece) > 0 || (piece.size() >= 3 && !gazetteer_.lookup_key(piece).empty()));
+    }
+    // An unknown word ("arsizio") stays whole rather than becoming short known pieces.
+    if (!all_known) {
+      out.push_back(std::move(p));
+      continue;
+    }
     std::reverse(cuts.begin(), cuts.end());
     for (const auto& [a, b] : cuts) {
       out.push_back({std::string(w.substr(a, b - a)), p.start + static_cast<uint32_t>(a), p.start + static_cast<uint32_t>(b)});
@@ -246,6 +256,8 @@ struct Candidate {
 
 double entry_score(const Gazetteer& g, uint32_t e, const Context& ctx) {
   double s = std::log10(static_cast<double>(g.population(e)) + 10.0);
+  // An admin area's population includes its namesake city: the city is the usual meaning.
+  if (g.kind(e) == PlaceKind::kCity) s += 0.4;
   const std::string_view cc = g.country(e);
   double cw = 0;
   if (auto it = ctx.countries.find(std::string(cc)); it != ctx.countries.end()) cw = it->second;
@@ -392,15 +404,6 @@ void tokenize(const Geocoder& geo, std::string_view t, std::vector<Token>& token
   }
 }
 
-std::string join_keys(const std::vector<Token>& tokens, size_t a, size_t b, bool stripped) {
-  std::string key;
-  for (size_t k = a; k <= b; ++k) {
-    if (k > a && !(tokens[k].ideograph && tokens[k - 1].ideograph)) key.push_back(' ');
-    key += stripped ? tokens[k].skey : tokens[k].key;
-  }
-  return key;
-}
-
 }  // namespace
 
 namespace {
@@ -443,24 +446,31 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
       }
     }
   }
-  bool has_country = false;
+  bool has_country = false, has_area = false;
+  uint64_t max_pop = 0;
   for (size_t i = 0; i < std::min<size_t>(entries.size(), kMaxCandidates); ++i) {
-    has_country = has_country || g.kind(entries[i]) == PlaceKind::kCountry;
+    const PlaceKind k = g.kind(entries[i]);
+    has_country = has_country || k == PlaceKind::kCountry;
+    has_area = has_area || k == PlaceKind::kCountry || k == PlaceKind::kAdmin1;
+    max_pop = std::max(max_pop, g.population(entries[i]));
   }
-  // Acronyms ("NYC", "KTM", "USA"): capitals only, must be a gazetteer name of the entry.
+  const uint64_t count = single ? g.unigram_count(first.key) : 0;
+  const uint64_t caps = single ? g.unigram_capitalised(first.key) : 0;
+  const bool mostly_lower = count >= 8 && caps * 4 < count;
+  // Acronyms ("NYC", "KTM", "USA", "QLD"): capitals only, a gazetteer name of a big city or
+  // of a country/state; GeoNames' many airport-style codes of small towns do not count.
   if (single && first.all_upper && !shouting && first.key.size() <= 4) {
     if (g.is_cue("stop", first.skey) && !has_country) return 0;
-    return first.key.size() >= 3 || has_country ? 0.55 : 0;
+    if (mostly_lower) return 0;
+    if (!(has_area || max_pop >= 1000000)) return 0;
+    return first.key.size() >= 3 || has_country ? 0.5 : 0;
   }
   // Common-word guard: function words, cue words and words the corpora mostly write in
   // lower case need a place preposition/prefix and a capital (or a hashtag) to count.
   bool common = false;
   if (single) {
-    const uint64_t count = g.unigram_count(first.key);
-    const uint64_t caps = g.unigram_capitalised(first.key);
     common = g.is_cue("stop", first.skey) || g.is_cue("suffix", first.skey) || g.is_cue("prefix", first.skey) ||
-             g.is_cue("prep", first.skey) || (count >= 8 && caps * 4 < count) ||
-             (first.key.size() <= 2 && !first.ideograph);
+             g.is_cue("prep", first.skey) || mostly_lower || (first.key.size() <= 2 && !first.ideograph);
   }
   if (first.ideograph || uncased) {
     // No case to go by (CJK, Devanagari, Arabic…): length and the common-word guard.
@@ -481,16 +491,37 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
     if ((after_prep || prefix_word) && (capitalised || first.hashtag)) return 0.45;
     return 0;
   }
+  // Short words ("Lat", "Ops", "chi") are mostly codes and abbreviations in GeoNames.
+  const bool short_word = single && first.key.size() <= 3;
   double ev = 0;
   if (first.hashtag) {
-    ev = first.key.size() >= 3 ? 0.6 : 0;
+    // Short hashtags ("#yyc", "#qld") follow the acronym rule.
+    if (first.key.size() <= 4 && single && !(has_area || max_pop >= 1000000)) return 0;
+    ev = 0.6;
   } else if (capitalised) {
-    ev = first.sentence_initial && single ? 0.45 : 0.6;
+    if (short_word && !after_prep) return 0;
+    // One word of a longer capitalised run ("Nelson Mandela", "David Graham") is a name,
+    // not a place, unless its neighbour is a place too or it is a well-known place.
+    auto capital_neighbour = [&](const Token* t) {
+      return t != nullptr && t->upper_first && !t->all_upper && !g.is_cue("prep", t->skey) &&
+             !g.is_cue("suffix", t->skey) && !g.is_cue("prefix", t->skey) && !g.is_cue("stop", t->skey) &&
+             g.lookup_key(t->key).empty();
+    };
+    if (single && !after_prep && (capital_neighbour(prev) || capital_neighbour(next)) &&
+        !(has_area || max_pop >= 100000)) {
+      return 0;
+    }
+    if (first.sentence_initial && single) {
+      // A capital at the start of a sentence says little: only well-known places.
+      if (!(has_area || max_pop >= 100000) || (count > 0 && caps * 2 < count)) return 0;
+      ev = 0.45;
+    } else {
+      ev = 0.6;
+    }
   } else {
     // Lower case: a preposition, a place word, a typical ending, or a word the corpora
     // mostly capitalise ("nepal", "kathmandu").
-    const uint64_t count = g.unigram_count(first.key);
-    const uint64_t caps = g.unigram_capitalised(first.key);
+    if (single && first.key.size() <= 4 && !after_prep) return 0;
     if (after_prep || prefix_word || suffix_word) ev = 0.45;
     else if (ending) ev = 0.4;
     else if (single && count >= 3 && caps * 2 >= count) ev = 0.4;
@@ -532,34 +563,53 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
   }
   const bool shouting = cased >= 4 && upper * 10 >= cased * 6;
   std::vector<Candidate> out;
+  struct Match {
+    size_t b;
+    std::string key;
+    std::vector<uint32_t> entries;
+  };
+  std::vector<Match> matches;
   for (size_t a = 0; a < tokens.size();) {
-    bool taken = false;
-    size_t max_b = a;
-    while (max_b + 1 < tokens.size() && max_b + 1 - a < kMaxNgram && tokens[max_b + 1].group == tokens[a].group) ++max_b;
-    for (size_t b = max_b + 1; b-- > a;) {
-      std::string key = join_keys(tokens, a, b, false);
-      std::vector<uint32_t> entries = g.lookup_key(key);
-      if (entries.empty()) {
-        std::string skey = join_keys(tokens, a, b, true);
-        if (skey != key) {
-          entries = g.lookup_key(skey);
-          key = std::move(skey);
-        }
+    // Grow the n-gram only while some name starts with it (one trie probe per token for
+    // most words).
+    matches.clear();
+    std::string key, skey;
+    for (size_t b = a; b < tokens.size() && b - a < kMaxNgram && tokens[b].group == tokens[a].group; ++b) {
+      const bool glue = b > a && !(tokens[b].ideograph && tokens[b - 1].ideograph);
+      if (glue) {
+        key.push_back(' ');
+        skey.push_back(' ');
       }
-      if (entries.empty()) continue;
-      const double ev = place_evidence(g, tokens, a, b, shouting, entries);
+      key += tokens[b].key;
+      skey += tokens[b].skey;
+      std::vector<uint32_t> entries = g.lookup_key(key);
+      bool stripped = false;
+      if (entries.empty() && skey != key) {
+        entries = g.lookup_key(skey);
+        stripped = true;
+      }
+      if (!entries.empty()) matches.push_back({b, stripped ? skey : key, std::move(entries)});
+      if (!g.has_longer_name(key) && (skey == key || !g.has_longer_name(skey))) {
+        // Ideographs are not separated by spaces: a longer name continues without one.
+        if (!(tokens[b].ideograph && b + 1 < tokens.size() && tokens[b + 1].ideograph)) break;
+      }
+    }
+    bool taken = false;
+    for (auto it = matches.rbegin(); it != matches.rend(); ++it) {
+      const size_t b = it->b;
+      const double ev = place_evidence(g, tokens, a, b, shouting, it->entries);
       if (ev <= 0) continue;
       // The raw bytes must say the same name (drops emoji names and placeholder text).
       const uint32_t rs = norm.offsets[tokens[a].start];
       const uint32_t re = norm.offsets[tokens[b].end];
       if (re <= rs || re > raw.size()) continue;
       const std::string_view raw_span = raw.substr(rs, re - rs);
-      if (name_key(raw_span, false) != key && name_key(raw_span, true) != key) continue;
+      if (name_key(raw_span, false) != it->key && name_key(raw_span, true) != it->key) continue;
       Candidate c;
       c.first = a;
       c.last = b;
-      c.key = std::move(key);
-      c.entries = std::move(entries);
+      c.key = std::move(it->key);
+      c.entries = std::move(it->entries);
       c.evidence = ev;
       out.push_back(std::move(c));
       a = b + 1;
