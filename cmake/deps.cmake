@@ -36,6 +36,14 @@ target_link_libraries(crema_dep_dnnl INTERFACE ${DNNL_LIBRARY})
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
+# ANN indexes (match): FAISS (Debian's static libfaiss.a pulls in OpenMP and BLAS) and the
+# header-only hnswlib.
+find_package(OpenMP REQUIRED)
+find_package(faiss REQUIRED)
+find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
+add_library(crema_dep_hnswlib INTERFACE)
+target_include_directories(crema_dep_hnswlib SYSTEM INTERFACE ${HNSWLIB_INCLUDE_DIR})
+
 if(CREMA_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
