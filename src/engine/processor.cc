@@ -44,6 +44,7 @@ void Processor::process_labels(std::vector<store::ProcessedPost>& batch, int thr
     for (size_t i = begin; i < end; ++i) {
       store::ProcessedPost& p = batch[i];
       p.normalized = text::normalize_text(p.post.text);
+      if (p.location.source == store::GeoSource::kNone) p.location = store::geotag_location(p.post);
       p.detected_lang = p.post.lang.empty() ? text::detect_language(p.normalized).code : p.post.lang;
       if (prefilter_) {
         p.prefilter_rules = prefilter_->matching_ids(p.normalized);

@@ -70,7 +70,7 @@ Result<MatchView> match_view(const std::vector<store::MatchRow>& rows, size_t di
                             "-d embedding but the encoder makes " + std::to_string(dim) +
                             "-d vectors; was the store filled with another encoder? Use a new --db.");
     }
-    view.posts.push_back({row.created_at_ms, row.geo});
+    view.posts.push_back({row.created_at_ms, row.geo, row.radius_km, row.resources});
     view.vectors.insert(view.vectors.end(), row.embedding.begin(), row.embedding.end());
   }
   return view;

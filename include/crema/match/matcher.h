@@ -42,6 +42,7 @@
 
 #include "crema/common/post.h"
 #include "crema/common/result.h"
+#include "crema/match/index.h"
 
 namespace crema::match {
 
@@ -98,6 +99,26 @@ double disc_distance_km(GeoPoint a, double ra_km, GeoPoint b, double rb_km);
 
 enum class Method { kTts, kTs, kT, kNoText };
 
+// How match() finds the candidate offers of a request (docs/matching.md, "Search modes"):
+//   exact-window  the offers inside the request's δ_time and δ_distance windows (tts and
+//                 notext; t and ts score every offer): equal to brute force.
+//   ann:FACTORY   CReMa's hybrid: the k textually nearest offers from a vector index
+//                 (index.h factory string), then re-ranked by the method's score. An offer
+//                 near in space and time but not among the k is lost. Needs text (not
+//                 notext).
+struct SearchMode {
+  enum class Kind { kExactWindow, kAnn };
+  Kind kind = Kind::kExactWindow;
+  std::string factory;         // ann: "flat", "ivf1024,flat", "hnsw32", …
+  int k = 100;                 // ann: text candidates per request (>= 1)
+  IndexOptions index_options;  // ann: nprobe, ef_search, … for an index match() builds
+};
+
+// Parses "exact-window" or "ann:FACTORY" (factory checked by parse_index_spec) with k.
+Result<SearchMode> parse_search_mode(std::string_view text, int k = 100);
+// "exact-window" or "ann:<canonical factory>".
+std::string search_mode_name(const SearchMode& mode);
+
 // Parses "tts", "ts", "t", "notext" (case-insensitive).
 Result<Method> parse_method(std::string_view name);
 std::string_view method_name(Method method);
@@ -120,6 +141,11 @@ struct MatchParams {
   // select_profile(*profiles, resources) when that is not null; a request without
   // resources uses delta_time_ms/delta_km. Applies to tts, ts and notext. Read-only.
   std::shared_ptr<const DecayProfiles> profiles;
+  // Candidate search (SearchMode above); exhaustive wins over it.
+  SearchMode search{};
+  // ann: a prebuilt index over the offers whose ids are offer indices (shared, searched
+  // read-only); null = match() builds search.factory over the offers' vectors per call.
+  std::shared_ptr<const Index> index{};
 };
 
 // The matching view of a post: when and where. Vectors are passed separately.
@@ -169,5 +195,63 @@ Result<std::vector<RequestMatches>> match(const MatchSet& requests, const MatchS
 
 // Great-circle distance in km.
 double haversine_km(GeoPoint a, GeoPoint b);
+
+// --- Incremental matching (live mode, crema/live.h; src/match/live_index.cc) ---
+// The same arithmetic as match(), one pair at a time, so a live pipeline that keeps each
+// request's best offers under ranks_before() ends with exactly match()'s top-n for the
+// windowed methods (tts, notext).
+
+// Scores request/offer as match() does (the request's window from its decay profile, the
+// disc distance, the method); out.offer is left as given. Vectors may be null (s_text 0).
+void score_pair(const MatchPost& request, const float* request_vec, const MatchPost& offer, const float* offer_vec,
+                size_t dim, const MatchParams& params, ScoredOffer& out);
+// Whether match() scores the pair at all: false when a side lacks coordinates, the method
+// uses location and allow_unlocated is off.
+bool pair_eligible(const MatchPost& request, const MatchPost& offer, const MatchParams& params);
+// match()'s order: higher score first, then lower offer index.
+bool ranks_before(const ScoredOffer& a, const ScoredOffer& b);
+// Whether the post has usable coordinates (geo set and inside [-90, 90] x [-180, 180]).
+bool is_located(const MatchPost& post);
+// The windows a request is matched under (its decay profile, else params').
+int64_t request_delta_time_ms(const MatchPost& request, const MatchParams& params);
+double request_delta_km(const MatchPost& request, const MatchParams& params);
+// The longest δ_time and δ_km over params and its profiles: how long and how far any post
+// can still matter.
+int64_t max_delta_time_ms(const MatchParams& params);
+double max_delta_km(const MatchParams& params);
+
+// A mutable set of posts (keys chosen by the caller) for windowed candidate search:
+// located posts in latitude/longitude cells, unlocated ones apart. Insert and erase are
+// O(1) amortised (erase is linear in the post's cell). Not thread-safe for writes; const
+// calls may run concurrently.
+class LivePostIndex {
+ public:
+  // cell_km > 0: the cell edge; use the largest search radius (max δ_km plus radii).
+  explicit LivePostIndex(double cell_km);
+  ~LivePostIndex();
+  LivePostIndex(LivePostIndex&&) noexcept;
+  LivePostIndex& operator=(LivePostIndex&&) noexcept;
+
+  // Adds a post under a key not yet in the index (a repeated key is ignored: false).
+  bool insert(uint64_t key, const MatchPost& post);
+  bool erase(uint64_t key);
+  size_t size() const;
+
+  // Calls fn(key) once for every located post that may lie within reach_km of center
+  // (a superset: whole cells) and whose time is within delta_ms of t; also every unlocated
+  // post within time when with_unlocated. No center: every post within time.
+  template <typename Fn>
+  void for_candidates(const std::optional<GeoPoint>& center, double reach_km, int64_t t, int64_t delta_ms,
+                      bool with_unlocated, const Fn& fn) const {
+    visit(center, reach_km, t, delta_ms, with_unlocated, &fn,
+          [](const void* f, uint64_t key) { (*static_cast<const Fn*>(f))(key); });
+  }
+
+ private:
+  void visit(const std::optional<GeoPoint>& center, double reach_km, int64_t t, int64_t delta_ms, bool with_unlocated,
+             const void* fn, void (*call)(const void*, uint64_t)) const;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace crema::match
