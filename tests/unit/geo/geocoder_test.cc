@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 
 #include "geo_test_util.h"
 
@@ -291,7 +292,7 @@ TEST(Hostile, RandomTextPropertyHolds) {
   const std::vector<std::string> pieces = {"Kathmandu", "kathmandu", "#NepalEarthquake", "in", "Nice", "Victoria",
                                            "São", "Paulo", "😢", "東京", " ", ", ", ". ", "New", "York", "City",
                                            "@user", "http://x.y/z", "&amp;", "KTM", "Zürich", "-", "'", "Springfield",
-                                           "\xc3", "Ca\xcc\x81ceres"};
+                                           "\xc3", "Ca\xcc\x81" "ceres"};
   std::mt19937 rng(11);
   std::uniform_int_distribution<size_t> pick(0, pieces.size() - 1), len(0, 25);
   for (int i = 0; i < 500; ++i) {
@@ -300,6 +301,30 @@ TEST(Hostile, RandomTextPropertyHolds) {
     for (size_t k = 0; k < n; ++k) t += pieces[pick(rng)] + (k % 3 == 0 ? " " : "");
     expect_spans_are_names(t, geo().locate(post(t)));
   }
+}
+
+TEST(Threads, ConcurrentLocateGivesTheSameAnswers) {
+  const std::vector<std::string> texts = {"Flooding in Victoria, Canada", "#NepalEarthquake tents for Kathmandu",
+                                          "Springfield Illinois shelters open", "東京で地震", "in Nice tonight"};
+  std::vector<std::string> expected;
+  for (const auto& t : texts) {
+    const auto r = geo().locate(post(t));
+    expected.push_back(r.geo.country + r.geo.city + std::to_string(r.locations.size()));
+  }
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (int rep = 0; rep < 200; ++rep) {
+        for (size_t i = 0; i < texts.size(); ++i) {
+          const auto r = geo().locate(post(texts[i]));
+          if (r.geo.country + r.geo.city + std::to_string(r.locations.size()) != expected[i]) ++mismatches[k];
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const int m : mismatches) EXPECT_EQ(m, 0);
 }
 
 }  // namespace
