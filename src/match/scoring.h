@@ -17,10 +17,17 @@ inline bool located(const MatchPost& p) {
          p.geo->lon <= 180.0;
 }
 
+// Eight independent partial sums in a fixed order: the compiler can keep them in vector
+// registers (a single running sum is one long dependency chain), and every caller — brute
+// force, windowed, eval — gets bit-identical scores on every platform.
 inline float dot(const float* a, const float* b, size_t dim) {
-  float s = 0;
-  for (size_t d = 0; d < dim; ++d) s += a[d] * b[d];
-  return s;
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t d = 0;
+  for (; d + 8 <= dim; d += 8) {
+    for (size_t j = 0; j < 8; ++j) acc[j] += a[d + j] * b[d + j];
+  }
+  for (; d < dim; ++d) acc[d & 7] += a[d] * b[d];
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
 // Linear is the paper's 1 − min(v/δ, 1), computed exactly as before profiles existed.
