@@ -1,6 +1,7 @@
 // crema eval match: CReMa's matching protocol (Top-n for T, TS, TTS and the no-text floor)
 // on a labelled request/offer stream, optionally with per-resource decay profiles and
-// simulated city-level placement (uncertainty discs).
+// simulated city-level placement (uncertainty discs); --search ann:FACTORY --k K ranks only the
+// k textually nearest offers (CReMa's hybrid) to show what top-K-then-re-rank loses.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "crema/common/time.h"
 #include "crema/embed/encoder.h"
 #include "crema/match/eval.h"
+#include "pipeline_options.h"
 
 namespace crema::cli {
 namespace {
@@ -24,6 +26,7 @@ struct EvalMatchArgs {
   double coarsen_km = 0;
   double coarsen_share = 1.0;
   bool ignore_radius = false;
+  PipelineFlags search;  // --search, --k, --nprobe, --ef-search
 };
 
 int run_eval_match(const EvalMatchArgs& args, const GlobalOptions& global) {
@@ -34,6 +37,8 @@ int run_eval_match(const EvalMatchArgs& args, const GlobalOptions& global) {
   if (!(args.alpha >= 0 && args.alpha <= 1)) return usage_error("--alpha must be in [0, 1]");
   if (!(args.coarsen_km >= 0) || !std::isfinite(args.coarsen_km)) return usage_error("--coarsen-km must be >= 0");
   if (!(args.coarsen_share >= 0 && args.coarsen_share <= 1)) return usage_error("--coarsen-share must be in [0, 1]");
+  auto search = search_mode(args.search);
+  if (!search) return usage_error("--search: " + search.error().message);
   const std::string name = args.encoder.empty() ? std::string(embed::default_encoder_name()) : args.encoder;
   auto encoder = embed::make_encoder(name);
   if (!encoder) return report_error(encoder.error());
@@ -49,6 +54,7 @@ int run_eval_match(const EvalMatchArgs& args, const GlobalOptions& global) {
   options.coarsen_km = args.coarsen_km;
   options.coarsen_share = args.coarsen_share;
   options.ignore_radius = args.ignore_radius;
+  options.search = *search;
   options.threads = global.threads;
   options.progress = bar.callback();
   auto report = match::evaluate_matching(**encoder, options);
@@ -85,6 +91,7 @@ void install_eval_match(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->capture_default_str();
   cmd->add_flag("--ignore-radius", args->ignore_radius,
                 "With --coarsen-km: treat snapped posts as exact points at the centre (the naive baseline)");
+  add_search_flags(*cmd, args->search);
   cmd->callback([args, &global, &exit_code] { exit_code = run_eval_match(*args, global); });
 }
 

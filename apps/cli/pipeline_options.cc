@@ -38,6 +38,29 @@ void add_match_flags(CLI::App& cmd, PipelineFlags& flags) {
   cmd.add_option("--top", flags.top, "Offers per request")->capture_default_str()->check(CLI::PositiveNumber);
   cmd.add_option("--alpha", flags.alpha, "Text weight α of the ts method")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd.add_flag("--allow-unlocated", flags.allow_unlocated, "Match posts without coordinates with W_loc = 1");
+  add_search_flags(cmd, flags);
+}
+
+void add_search_flags(CLI::App& cmd, PipelineFlags& flags) {
+  cmd.add_option("--search", flags.search,
+                 "Candidate search: exact-window (offers inside δ_time/δ_distance; exact) or ann:FACTORY "
+                 "(CReMa hybrid: k textually nearest from flat, ivfN,flat, ivfN,pqM, hnswM or hnswlibM, then re-ranked)")
+      ->capture_default_str();
+  cmd.add_option("--k", flags.k, "ann: text candidates per request")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--nprobe", flags.nprobe, "ann ivf: inverted lists probed per query")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--ef-search", flags.ef_search, "ann hnsw: candidate list size while searching")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
+Result<match::SearchMode> search_mode(const PipelineFlags& flags) {
+  auto mode = match::parse_search_mode(flags.search, flags.k);
+  if (!mode) return tl::unexpected(mode.error());
+  mode->index_options.nprobe = flags.nprobe;
+  mode->index_options.ef_search = flags.ef_search;
+  return mode;
 }
 
 Result<ingest::ReaderOptions> reader_options(const PipelineFlags& flags) {
@@ -74,6 +97,9 @@ Result<match::MatchParams> match_params(const PipelineFlags& flags) {
   params.top_n = flags.top;
   params.alpha = flags.alpha;
   params.allow_unlocated = flags.allow_unlocated;
+  auto search = search_mode(flags);
+  if (!search) return tl::unexpected(search.error());
+  params.search = *search;
   return params;
 }
 

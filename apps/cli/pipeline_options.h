@@ -26,7 +26,16 @@ struct PipelineFlags {
   int top = 3;
   double alpha = 0.5;
   bool allow_unlocated = false;
+  std::string search = "exact-window";
+  int k = 100;
+  int nprobe = 32;
+  int ef_search = 128;
 };
+
+// Adds --search, --k, --nprobe and --ef-search (candidate search, crema/match/matcher.h).
+void add_search_flags(CLI::App& cmd, PipelineFlags& flags);
+// The SearchMode of those flags; kInvalidArgument for an unknown mode or factory.
+Result<match::SearchMode> search_mode(const PipelineFlags& flags);
 
 void add_input_flags(CLI::App& cmd, PipelineFlags& flags);
 void add_model_flags(CLI::App& cmd, PipelineFlags& flags, bool with_prefilter);

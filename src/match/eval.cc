@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include <simdjson.h>
@@ -164,17 +165,35 @@ struct Counts {
 constexpr Method kMethods[4] = {Method::kT, Method::kTs, Method::kTts, Method::kNoText};
 
 // Ranks each request's own offer among all offers for the four methods.
-EvalMatchRow run(const std::string& language, const std::vector<const StreamPost*>& requests,
+Result<EvalMatchRow> run(const std::string& language, const std::vector<const StreamPost*>& requests,
                  const std::vector<size_t>& request_rows, const std::vector<const StreamPost*>& offers,
                  const std::vector<size_t>& offer_rows, const std::vector<float>& vectors, size_t dim,
-                 const EvalMatchOptions& options, const std::shared_ptr<const DecayProfiles>& profiles) {
+                 const EvalMatchOptions& options, const std::shared_ptr<const DecayProfiles>& profiles,
+                 const Index* index) {
   std::vector<Counts> per_request(requests.size());
   std::vector<char> counted(requests.size(), 0);
+  std::vector<Error> errors;
+  std::mutex errors_mutex;
   parallel_for(requests.size(), options.threads, [&](size_t begin, size_t end) {
     std::vector<float> scores(offers.size());
+    // ann: only the k textually nearest offers are candidates for the text methods.
+    std::vector<char> candidate(offers.size(), 1);
+    std::vector<Neighbor> hits(index != nullptr ? static_cast<size_t>(options.search.k) : 0);
     for (size_t r = begin; r < end; ++r) {
       const float* rv = vectors.data() + request_rows[r] * dim;
+      if (index != nullptr) {
+        if (auto st = index->search(std::span<const float>(rv, dim), hits.size(), hits); !st) {
+          std::lock_guard lock(errors_mutex);
+          errors.push_back(st.error());
+          return;
+        }
+        std::fill(candidate.begin(), candidate.end(), 0);
+        for (const Neighbor& h : hits) {
+          if (h.id >= 0) candidate[static_cast<size_t>(h.id)] = 1;
+        }
+      }
       for (int m = 0; m < 4; ++m) {
+        const bool restricted = index != nullptr && kMethods[m] != Method::kNoText;
         MatchParams p;
         p.method = kMethods[m];
         p.delta_time_ms = options.delta_time_ms;
@@ -183,23 +202,30 @@ EvalMatchRow run(const std::string& language, const std::vector<const StreamPost
         p.profiles = profiles;
         const detail::Window window = detail::window_for(requests[r]->where, p);
         std::optional<float> best_true;
+        bool has_true = false;
         for (size_t o = 0; o < offers.size(); ++o) {
           ScoredOffer s;
           detail::score_pair(requests[r]->where, rv, offers[o]->where, vectors.data() + offer_rows[o] * dim, dim, p,
                              window, s);
           scores[o] = s.score;
-          if (offers[o]->pair == requests[r]->pair && (!best_true || s.score > *best_true)) best_true = s.score;
+          if (offers[o]->pair != requests[r]->pair) continue;
+          has_true = true;
+          if ((!restricted || candidate[o]) && (!best_true || s.score > *best_true)) best_true = s.score;
         }
-        if (!best_true) break;
+        if (!has_true) break;
         counted[r] = 1;
+        if (!best_true) continue;  // the own offer was not among the k: lost
         size_t rank = 1;
         for (size_t o = 0; o < offers.size(); ++o) {
-          if (offers[o]->pair != requests[r]->pair && scores[o] >= *best_true) ++rank;  // ties count against
+          if ((!restricted || candidate[o]) && offers[o]->pair != requests[r]->pair && scores[o] >= *best_true) {
+            ++rank;  // ties count against
+          }
         }
         for (size_t n = 0; n < 3; ++n) per_request[r].hits[m][n] += rank <= n + 1 ? 1 : 0;
       }
     }
   });
+  if (!errors.empty()) return tl::unexpected(errors.front());
   EvalMatchRow row;
   row.language = language;
   Counts total;
@@ -218,6 +244,35 @@ EvalMatchRow run(const std::string& language, const std::vector<const StreamPost
     tops[m]->top3 = static_cast<double>(total.hits[m][2]) / denom;
   }
   return row;
+}
+
+// ann: an index of options.search.factory over one run's offers (ids = positions in the
+// run's offer list); null for exact-window.
+Result<std::unique_ptr<Index>> run_index(const std::vector<size_t>& offer_rows, const std::vector<float>& vectors,
+                                         size_t dim, const EvalMatchOptions& options) {
+  if (options.search.kind != SearchMode::Kind::kAnn || offer_rows.empty()) return std::unique_ptr<Index>();
+  auto index = make_index(options.search.factory, dim, options.search.index_options);
+  if (!index) return tl::unexpected(index.error());
+  std::vector<float> rows(offer_rows.size() * dim);
+  std::vector<int64_t> ids(offer_rows.size());
+  for (size_t i = 0; i < offer_rows.size(); ++i) {
+    std::copy_n(vectors.begin() + static_cast<std::ptrdiff_t>(offer_rows[i] * dim), dim,
+                rows.begin() + static_cast<std::ptrdiff_t>(i * dim));
+    ids[i] = static_cast<int64_t>(i);
+  }
+  if (auto st = (*index)->add(ids, rows); !st) return tl::unexpected(st.error());
+  return index;
+}
+
+Result<EvalMatchRow> run_with_search(const std::string& language, const std::vector<const StreamPost*>& requests,
+                                     const std::vector<size_t>& request_rows,
+                                     const std::vector<const StreamPost*>& offers,
+                                     const std::vector<size_t>& offer_rows, const std::vector<float>& vectors,
+                                     size_t dim, const EvalMatchOptions& options,
+                                     const std::shared_ptr<const DecayProfiles>& profiles) {
+  auto index = run_index(offer_rows, vectors, dim, options);
+  if (!index) return tl::unexpected(Error{index.error().code, language + ": " + index.error().message});
+  return run(language, requests, request_rows, offers, offer_rows, vectors, dim, options, profiles, index->get());
 }
 
 }  // namespace
@@ -279,6 +334,8 @@ Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const E
   report.delta_km = options.delta_km;
   report.alpha = options.alpha;
   report.seed = options.seed;
+  report.search = search_mode_name(options.search);
+  report.k = options.search.kind == SearchMode::Kind::kAnn ? options.search.k : 0;
   report.decay_profiles = options.decay_profiles_path;
   if (options.coarsen_km > 0) {
     report.coarsen_km = options.coarsen_km;
@@ -294,7 +351,9 @@ Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const E
       (posts[i].request ? req : off).push_back(&posts[i]);
       (posts[i].request ? req_rows : off_rows).push_back(i);
     }
-    report.rows.push_back(run(lang, req, req_rows, off, off_rows, vectors, dim, options, profiles));
+    auto row = run_with_search(lang, req, req_rows, off, off_rows, vectors, dim, options, profiles);
+    if (!row) return tl::unexpected(row.error());
+    report.rows.push_back(std::move(*row));
     if (options.progress) options.progress("match", ++done, total_runs);
   }
 
@@ -322,7 +381,9 @@ Result<EvalMatchReport> evaluate_matching(const embed::Encoder& encoder, const E
     off.push_back(&posts[o->second]);
     off_rows.push_back(o->second);
   }
-  report.rows.push_back(run("random", req, req_rows, off, off_rows, vectors, dim, options, profiles));
+  auto random_row = run_with_search("random", req, req_rows, off, off_rows, vectors, dim, options, profiles);
+  if (!random_row) return tl::unexpected(random_row.error());
+  report.rows.push_back(std::move(*random_row));
   if (options.progress) options.progress("match", ++done, total_runs);
 
   EvalMatchRow mean;
@@ -349,6 +410,11 @@ std::string EvalMatchReport::to_text() const {
                 stream.c_str(), encoder.c_str(), static_cast<double>(delta_time_ms) / 86'400'000.0, delta_km, alpha,
                 static_cast<unsigned long long>(seed));
   out += buf;
+  if (k > 0) {
+    std::snprintf(buf, sizeof(buf), "Search: %s, k = %d (T, TS, TTS rank only the k textually nearest offers)\n\n",
+                  search.c_str(), k);
+    out += buf;
+  }
   if (!decay_profiles.empty()) out += "Decay profiles: " + decay_profiles + "\n\n";
   if (coarsen_km > 0) {
     std::snprintf(buf, sizeof(buf), "Coarsened: %.6g of posts snapped to their city centre, radius %.6g km%s\n\n",
@@ -375,6 +441,8 @@ std::string EvalMatchReport::to_json() const {
   w.key("encoder").value(encoder).key("stream").value(stream);
   w.key("delta_time_ms").value(delta_time_ms).key("delta_km").value(delta_km).key("alpha").value(alpha);
   w.key("seed").value(seed);
+  w.key("search").value(search);
+  if (k > 0) w.key("k").value(static_cast<int64_t>(k));
   if (!decay_profiles.empty()) w.key("decay_profiles").value(decay_profiles);
   if (coarsen_km > 0) {
     w.key("coarsen_km").value(coarsen_km).key("coarsen_share").value(coarsen_share);

@@ -42,6 +42,10 @@ struct EvalMatchOptions {
   double coarsen_km = 0;
   double coarsen_share = 1.0;
   bool ignore_radius = false;
+  // Candidate search: exact-window (default; every offer is ranked) or ann, where T, TS and
+  // TTS rank only the search.k textually nearest offers of an index over the run's offers
+  // (the own offer outside them is a miss) — what CReMa's top-K-then-re-rank loses.
+  SearchMode search{};
   int threads = 1;
   ProgressFn progress;
 };
@@ -62,6 +66,8 @@ struct EvalMatchReport {
   int64_t delta_time_ms = 0;  // the options the report was made with
   double delta_km = 0, alpha = 0;
   uint64_t seed = 0;
+  std::string search = "exact-window";
+  int k = 0;  // ann: text candidates per request; 0 for exact-window
   std::string decay_profiles;  // path, empty when none
   double coarsen_km = 0, coarsen_share = 0;
   bool ignore_radius = false;
