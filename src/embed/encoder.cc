@@ -1,15 +1,49 @@
 #include "crema/embed/encoder.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "crema/common/paths.h"
+#include "crema/nn/use_lite.h"
 #include "encoders.h"
 
 namespace crema::embed {
+namespace {
+
+// USE-Lite from the nn module behind the Encoder interface. Texts with no pieces give an
+// all-zero row, as the interface asks (the network itself would map them to tanh(bias)).
+class UseLiteEncoder final : public Encoder {
+ public:
+  UseLiteEncoder(std::unique_ptr<nn::UseLiteModel> model, std::string name)
+      : model_(std::move(model)), name_(std::move(name)) {}
+  std::string_view name() const override { return name_; }
+  size_t dim() const override { return nn::UseLiteModel::kDim; }
+  Status encode(std::span<const std::string_view> texts, std::span<float> out, int threads) const override {
+    if (auto st = model_->embed(texts, out, threads); !st) return st;
+    for (size_t i = 0; i < texts.size(); ++i)
+      if (model_->tokenizer().encode(texts[i]).empty())
+        std::fill(out.begin() + static_cast<std::ptrdiff_t>(i * dim()),
+                  out.begin() + static_cast<std::ptrdiff_t>((i + 1) * dim()), 0.0f);
+    return {};
+  }
+
+ private:
+  std::unique_ptr<nn::UseLiteModel> model_;
+  std::string name_;
+};
+
+}  // namespace
 
 Result<std::unique_ptr<Encoder>> make_encoder(std::string_view name, const EncoderOptions& options) {
   const std::string dir = options.models_dir.empty() ? resource_path("models") : options.models_dir;
   if (name == "glove-sif") return detail::make_glove_sif_encoder(dir);
+  // "use-lite": fp32 linear layers; "use-lite-int8": int8 (nn/use_lite.h, docs/nn.md).
+  if (name == "use-lite" || name == "use-lite-int8") {
+    const auto precision = name == "use-lite" ? nn::Precision::kFp32 : nn::Precision::kInt8;
+    auto model = nn::UseLiteModel::load(dir + "/use-lite", precision);
+    if (!model) return tl::unexpected(model.error());
+    return std::unique_ptr<Encoder>(std::make_unique<UseLiteEncoder>(std::move(*model), std::string(name)));
+  }
   if (name == "tfidf") return detail::make_tfidf_encoder(dir, detail::kTfidfDefaultDim);
   // "tfidf-<dim>": the same features hashed into another power-of-two dimension.
   if (name.starts_with("tfidf-")) {
@@ -24,7 +58,7 @@ Result<std::unique_ptr<Encoder>> make_encoder(std::string_view name, const Encod
                     "unknown encoder '" + std::string(name) + "' (known: " + known + ", tfidf-<dim>)");
 }
 
-std::vector<std::string> encoder_names() { return {"glove-sif", "tfidf"}; }
+std::vector<std::string> encoder_names() { return {"glove-sif", "tfidf", "use-lite", "use-lite-int8"}; }
 
 std::string_view default_encoder_name() { return "tfidf"; }
 

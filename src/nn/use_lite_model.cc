@@ -262,11 +262,15 @@ Status UseLiteModel::embed_ids(std::span<const std::vector<int32_t>> ids, std::s
       if (id < 0 || id >= kEmbeddingRows)
         return make_error(ErrorCode::kInvalidArgument,
                           "use-lite: text " + std::to_string(s) + " has piece id " + std::to_string(id) + " out of range");
-  const size_t batches = (ids.size() + kSubBatch - 1) / kSubBatch;
+  // Sub-batches small enough that every thread gets one, large enough for efficient GEMMs.
+  const size_t per_thread = (ids.size() + static_cast<size_t>(std::max(threads, 1)) - 1) /
+                            static_cast<size_t>(std::max(threads, 1));
+  const size_t sub = std::clamp<size_t>(per_thread, 1, kSubBatch);
+  const size_t batches = (ids.size() + sub - 1) / sub;
   parallel_for(batches, threads, [&](size_t begin, size_t end) {
     use_single_threaded_kernels();
     for (size_t b = begin; b < end; ++b) {
-      const size_t lo = b * kSubBatch, hi = std::min(ids.size(), lo + kSubBatch);
+      const size_t lo = b * sub, hi = std::min(ids.size(), lo + sub);
       impl_->forward(ids.subspan(lo, hi - lo), out.data() + lo * kDim);
     }
   });
