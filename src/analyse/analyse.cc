@@ -63,6 +63,19 @@ int64_t day_number(int64_t ms) {
   return ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
 }
 
+// ISO 8601 week of a day number: the week (Monday first) belongs to the year of its Thursday.
+std::string week_key(int64_t day) {
+  const int64_t weekday = ((day + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; Monday = 0
+  const int64_t thursday = day - weekday + 3;
+  const std::chrono::sys_days t{std::chrono::days{thursday}};
+  const std::chrono::year_month_day ymd{t};
+  const std::chrono::sys_days jan1{ymd.year() / std::chrono::January / 1};
+  const int64_t week = (t - jan1).count() / 7 + 1;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-W%02lld", static_cast<int>(ymd.year()), static_cast<long long>(week));
+  return buf;
+}
+
 std::string day_key(int64_t day) {
   const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
   char buf[32];
@@ -97,6 +110,15 @@ GroupRow make_row(std::string key, const GroupCounts& counts) {
   row.counts = counts;
   row.ratios = group_ratios(counts);
   return row;
+}
+
+void add_counts(GroupCounts& into, const GroupCounts& c) {
+  into.posts += c.posts;
+  into.request += c.request;
+  into.offer += c.offer;
+  into.request_and_offer += c.request_and_offer;
+  into.irrelevant += c.irrelevant;
+  into.unknown += c.unknown;
 }
 
 void sort_by_posts(std::vector<GroupRow>& rows) {
@@ -202,9 +224,22 @@ Result<AnalyseReport> analyse_store(const std::string& db_path, const AnalyseOpt
   }
   auto total_rows = query_int(db.get(), db_path, "SELECT count(*) FROM posts");
   if (!total_rows) return tl::unexpected(total_rows.error());
-  auto stmt = prepare(db.get(), db_path,
-                      "SELECT id, created_at_ms, lang, lat, lon, label, resources, duplicate_of IS NOT NULL "
-                      "FROM posts ORDER BY seq");
+  // The best match score of a request comes from the matches primary key (request_id, rank).
+  // Store v2 adds the resolved location and the request status; v1 has geotags only.
+  const std::string location_columns =
+      *version >= 2 ? "coalesce(p.geo_lat, p.lat), coalesce(p.geo_lon, p.lon), "
+                      "CASE WHEN p.geo_lat IS NULL AND p.lat IS NOT NULL THEN 'geotag' ELSE p.geo_source END, "
+                      "coalesce(p.geo_confidence, 1.0), p.country, p.admin1, p.city, p.status"
+                    : "p.lat, p.lon, 'geotag', 1.0, NULL, NULL, NULL, NULL";
+  const std::string sql =
+      "SELECT p.id, p.created_at_ms, p.lang, " + location_columns +
+      ", p.label, p.resources, p.duplicate_of IS NOT NULL, "
+      "CASE WHEN p.label IN ('request', 'request_and_offer') "
+      "THEN (SELECT max(m.score) FROM matches m WHERE m.request_id = p.id) END "
+      "FROM posts p ORDER BY p.seq";
+  enum Col { kId, kCreated, kLang, kLat, kLon, kSource, kConfidence, kCountry, kAdmin1, kCity, kStatus, kLabel,
+             kResources, kDuplicate, kBestScore };
+  auto stmt = prepare(db.get(), db_path, sql.c_str());
   if (!stmt) return tl::unexpected(stmt.error());
 
   AnalyseReport report;
@@ -213,8 +248,17 @@ Result<AnalyseReport> analyse_store(const std::string& db_path, const AnalyseOpt
   report.include_duplicates = options.include_duplicates;
   const size_t ncountries = countries.countries().size();
   std::vector<GroupCounts> by_country(ncountries + 1);  // last: unplaced
-  std::unordered_map<std::string, GroupCounts> by_language, by_resource;
+  std::unordered_map<std::string, GroupCounts> by_language, by_resource, by_admin1, by_city;
+  std::unordered_map<std::string, int> country_of_iso2;
+  for (size_t c = 0; c < ncountries; ++c) {
+    const std::string& iso = countries.countries()[c].iso_a2;
+    if (!iso.empty()) country_of_iso2.emplace(iso, static_cast<int>(c));
+  }
   std::map<int64_t, GroupCounts> by_day;
+  struct Need {
+    uint64_t requests = 0, met = 0;
+  };
+  std::map<std::pair<size_t, std::string>, Need> need;  // (country, resource)
   simdjson::dom::parser json;
   std::vector<std::string_view> resources;
   uint64_t read = 0;
@@ -224,41 +268,57 @@ Result<AnalyseReport> analyse_store(const std::string& db_path, const AnalyseOpt
     sqlite3_stmt* s = stmt->get();
     ++read;
     if (options.progress && read % 65536 == 0) options.progress("analyse", read, total);
-    if (sqlite3_column_int(s, 7) != 0 && !options.include_duplicates) {
+    if (sqlite3_column_int(s, kDuplicate) != 0 && !options.include_duplicates) {
       ++report.skipped_duplicates;
       continue;
     }
-    const std::string_view id = column_text(s, 0);
-    const int label = parse_label_name(column_text(s, 5));
+    const std::string_view id = column_text(s, kId);
+    const int label = parse_label_name(column_text(s, kLabel));
     if (label < 0) {
       return make_error(ErrorCode::kCorrupt, db_path + ": post " + std::string(id) + ": unknown label \"" +
-                                                 std::string(column_text(s, 5)) + "\"");
+                                                 std::string(column_text(s, kLabel)) + "\"");
     }
-    const int64_t created = sqlite3_column_int64(s, 1);
+    const int64_t created = sqlite3_column_int64(s, kCreated);
     add_label(report.total, label);
     report.first_ms = report.first_ms ? std::min(*report.first_ms, created) : created;
     report.last_ms = report.last_ms ? std::max(*report.last_ms, created) : created;
 
     size_t country = ncountries;
-    if (sqlite3_column_type(s, 3) == SQLITE_NULL || sqlite3_column_type(s, 4) == SQLITE_NULL) {
+    if (sqlite3_column_type(s, kLat) == SQLITE_NULL || sqlite3_column_type(s, kLon) == SQLITE_NULL) {
       ++report.placement.no_coordinates;
     } else {
-      const double lat = sqlite3_column_double(s, 3), lon = sqlite3_column_double(s, 4);
+      const double lat = sqlite3_column_double(s, kLat), lon = sqlite3_column_double(s, kLon);
+      int c = CountryIndex::kUnplaced;
       if (!std::isfinite(lat) || !std::isfinite(lon) || std::abs(lat) > 90 || std::abs(lon) > 180) {
         ++report.placement.invalid_coordinates;
-      } else if (const int c = countries.lookup(lat, lon); c == CountryIndex::kUnplaced) {
-        ++report.placement.outside_polygons;
-      } else {
-        ++report.placement.placed;
+      } else if (c = countries.lookup(lat, lon); c == CountryIndex::kUnplaced) {
+        // A coastal or small-island point the 1:110m outline misses: the resolver's country.
+        if (auto it = country_of_iso2.find(std::string(column_text(s, kCountry))); it != country_of_iso2.end()) {
+          c = it->second;
+        } else {
+          ++report.placement.outside_polygons;
+        }
+      }
+      if (c != CountryIndex::kUnplaced) {
+        auto& pl = report.placement;
+        ++pl.placed;
         country = static_cast<size_t>(c);
+        const std::string_view source = column_text(s, kSource);
+        ++(source == "place" ? pl.by_place : source == "toponym" ? pl.by_toponym : source == "user" ? pl.by_user
+                                                                                                      : pl.by_geotag);
+        pl.confidence_sum += sqlite3_column_double(s, kConfidence);
       }
     }
     add_label(by_country[country], label);
-    const std::string_view lang = column_text(s, 2);
+    const std::string_view iso2 = column_text(s, kCountry), admin1 = column_text(s, kAdmin1);
+    const std::string_view city = column_text(s, kCity);
+    if (!iso2.empty() && !admin1.empty()) add_label(by_admin1[std::string(iso2) + "/" + std::string(admin1)], label);
+    if (!iso2.empty() && !city.empty()) add_label(by_city[std::string(iso2) + "/" + std::string(city)], label);
+    const std::string_view lang = column_text(s, kLang);
     add_label(by_language[std::string(lang.empty() ? "und" : lang)], label);
     add_label(by_day[day_number(created)], label);
 
-    const std::string_view res_json = column_text(s, 6);
+    const std::string_view res_json = column_text(s, kResources);
     simdjson::dom::array arr;
     if (json.parse(res_json.data(), res_json.size()).get_array().get(arr) != simdjson::SUCCESS) {
       return make_error(ErrorCode::kCorrupt,
@@ -275,6 +335,21 @@ Result<AnalyseReport> analyse_store(const std::string& db_path, const AnalyseOpt
     }
     if (resources.empty()) ++report.posts_without_resources;
     for (auto r : resources) add_label(by_resource[std::string(r)], label);
+
+    if (label == 0 || label == 2) {
+      const std::string_view status = column_text(s, kStatus);
+      const bool met = status == "served" || status == "partly_served" ||
+                       (sqlite3_column_type(s, kBestScore) != SQLITE_NULL &&
+                        sqlite3_column_double(s, kBestScore) >= options.met_score);
+      ++(met ? report.requests_met : report.requests_unmet);
+      auto count_need = [&](std::string resource) {
+        Need& n = need[{country, std::move(resource)}];
+        ++n.requests;
+        n.met += met ? 1 : 0;
+      };
+      if (resources.empty()) count_need("unspecified");
+      for (auto r : resources) count_need(std::string(r));
+    }
   }
   if (rc != SQLITE_DONE) return tl::unexpected(sqlite_error(db.get(), rc, db_path, "reading posts"));
   stmt->reset();
@@ -300,23 +375,56 @@ Result<AnalyseReport> analyse_store(const std::string& db_path, const AnalyseOpt
   for (auto& [key, counts] : by_language) report.languages.push_back(make_row(key, counts));
   apply_threshold(report.languages, options.min_count, report.languages_below_threshold,
                   report.language_posts_below_threshold, "");
+  uint64_t ignored_posts = 0;
+  // Keys are "ISO2/name": the row carries both parts for the CSV's iso_a2 and name columns.
+  auto place_row = [](const std::string& key, const GroupCounts& counts) {
+    GroupRow row = make_row(key, counts);
+    const size_t slash = key.find('/');
+    row.iso_a2 = key.substr(0, slash);
+    row.name = key.substr(slash + 1);
+    return row;
+  };
+  for (auto& [key, counts] : by_admin1) report.admin1.push_back(place_row(key, counts));
+  apply_threshold(report.admin1, options.min_count, report.admin1_below_threshold, ignored_posts, "");
+  for (auto& [key, counts] : by_city) report.cities.push_back(place_row(key, counts));
+  apply_threshold(report.cities, options.min_count, report.cities_below_threshold, ignored_posts, "");
   for (auto& [key, counts] : by_resource) report.resources.push_back(make_row(key, counts));
   apply_threshold(report.resources, options.min_count, report.resources_below_threshold,
                   report.resource_posts_below_threshold, "");
 
-  std::map<std::string, GroupCounts> by_month;
+  std::map<std::string, GroupCounts> by_week, by_month;
   for (const auto& [day, counts] : by_day) {
     std::string key = day_key(day);
-    GroupCounts& m = by_month[key.substr(0, 7)];
-    m.posts += counts.posts;
-    m.request += counts.request;
-    m.offer += counts.offer;
-    m.request_and_offer += counts.request_and_offer;
-    m.irrelevant += counts.irrelevant;
-    m.unknown += counts.unknown;
+    add_counts(by_month[key.substr(0, 7)], counts);
+    add_counts(by_week[week_key(day)], counts);
     report.days.push_back(make_row(std::move(key), counts));
   }
+  for (const auto& [key, counts] : by_week) report.weeks.push_back(make_row(key, counts));
   for (const auto& [key, counts] : by_month) report.months.push_back(make_row(key, counts));
+
+  report.met_score = options.met_score;
+  for (const auto& [cell, n] : need) {
+    UnmetRow row;
+    if (cell.first == ncountries) {
+      row.country = "unplaced";
+      row.name = "(no country)";
+    } else {
+      const Country& c = countries.countries()[cell.first];
+      row.country = c.a3;
+      row.name = c.name;
+      row.iso_a2 = c.iso_a2;
+    }
+    row.resource = cell.second;
+    row.requests = n.requests;
+    row.met = n.met;
+    row.unmet_share = wilson_interval(n.requests - n.met, n.requests);
+    report.unmet.push_back(std::move(row));
+  }
+  std::sort(report.unmet.begin(), report.unmet.end(), [](const UnmetRow& a, const UnmetRow& b) {
+    if (a.unmet() != b.unmet()) return a.unmet() > b.unmet();
+    if (a.country != b.country) return a.country < b.country;
+    return a.resource < b.resource;
+  });
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

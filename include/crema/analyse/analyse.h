@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crema/analyse/countries.h"
@@ -69,15 +70,36 @@ struct AnalyseOptions {
   bool include_duplicates = false;
   // Country shapes; empty = the bundled data/geo file (kDefaultCountriesPath).
   std::string countries_path;
+  // A request counts as met when its best stored match (matches table, inside δ_time and
+  // δ_distance by construction) scores at least this; the others are unmet need. Scores
+  // depend on the encoder and method (tfidf + tts: rank-1 scores are mostly 0.05–0.25).
+  double met_score = 0.1;
   ProgressFn progress;  // stage "analyse", done = posts read, total = posts in the store
 };
 
 struct Placement {
-  uint64_t placed = 0;               // inside a country polygon
-  uint64_t no_coordinates = 0;       // lat/lon NULL
+  uint64_t placed = 0;               // inside a country polygon (or by the resolved ISO code)
+  uint64_t no_coordinates = 0;       // no geotag and no resolved location
   uint64_t invalid_coordinates = 0;  // not finite or out of range
   uint64_t outside_polygons = 0;     // at sea or in a state too small for the data set
   uint64_t unplaced() const { return no_coordinates + invalid_coordinates + outside_polygons; }
+  // Placed posts by how their location was found (store v2 geo_source; a v1 store has
+  // geotags only), and the sum of the resolver's confidence over them (mean = sum / count).
+  uint64_t by_geotag = 0, by_place = 0, by_toponym = 0, by_user = 0;
+  double confidence_sum = 0;
+};
+
+// Unmet need of one (country, resource) cell: requests (R side, duplicates skipped) and how
+// many of them have a match scoring at least met_score. A request without resources is in
+// the "unspecified" resource; one with two resources is in two cells.
+struct UnmetRow {
+  std::string country;  // ADM0_A3 or "unplaced"
+  std::string name;     // country name
+  std::string iso_a2;
+  std::string resource;
+  uint64_t requests = 0, met = 0;  // met: best match >= met_score, or served / partly served
+  uint64_t unmet() const { return requests - met; }
+  Interval unmet_share;  // unmet / requests, 95 % Wilson
 };
 
 struct AnalyseReport {
@@ -92,7 +114,15 @@ struct AnalyseReport {
   // Sorted by posts descending, then key. Groups at or below min_count are left out of
   // countries/languages/resources and tallied in *_below_threshold (groups, posts).
   std::vector<GroupRow> countries, languages, resources;
-  std::vector<GroupRow> days, months;  // by key ascending (UTC)
+  // First-level divisions ("NP/Bagmati Province") and cities ("NP/Kathmandu") from the
+  // store's resolved locations (v2; empty for a v1 store), above min_count, most posts first.
+  std::vector<GroupRow> admin1, cities;
+  uint64_t admin1_below_threshold = 0, cities_below_threshold = 0;
+  std::vector<GroupRow> days, weeks, months;  // by key ascending (UTC; weeks ISO 8601, "2015-W17")
+  double met_score = 0;
+  uint64_t requests_met = 0, requests_unmet = 0;  // over all requests (R side)
+  // Unmet need by country and resource, most unmet first; cells with requests only.
+  std::vector<UnmetRow> unmet;
   uint64_t countries_below_threshold = 0, country_posts_below_threshold = 0;
   uint64_t languages_below_threshold = 0, language_posts_below_threshold = 0;
   uint64_t resources_below_threshold = 0, resource_posts_below_threshold = 0;
@@ -108,15 +138,27 @@ Result<AnalyseReport> analyse_store(const std::string& db_path, const AnalyseOpt
 Result<AnalyseReport> analyse_store(const std::string& db_path, const AnalyseOptions& options,
                                     const CountryIndex& countries);
 
-// Writes by_country.csv, by_language.csv, by_resource.csv, by_day.csv, by_month.csv and
-// analyse.json into out_dir (created if missing), each crash-safely (write_file_atomic).
-// Formats: docs/analyse.md.
-Status write_report(const AnalyseReport& report, const std::string& out_dir);
+// Writes by_country.csv, by_language.csv, by_resource.csv, by_day.csv, by_week.csv,
+// by_month.csv, unmet_need.csv, their HXL-tagged twins (*.hxl.csv for country, resource and
+// unmet need), analyse.json and report.html into out_dir (created if missing), each
+// crash-safely (write_file_atomic). `countries` draws the report's map. Formats:
+// docs/analyse.md.
+Status write_report(const AnalyseReport& report, const std::string& out_dir, const CountryIndex& countries);
+// The self-contained HTML report (no network: inline SVG charts, inline CSS): a choropleth
+// world map of O:R, bar charts of top countries and resources, requests and offers over
+// time, and the unmet-need table. Every chart has a table twin for screen readers.
+std::string report_html(const AnalyseReport& report, const CountryIndex& countries);
+// Each chart of report_html() as a standalone SVG document: {"map", "countries",
+// "resources", "timeline"} in that order (for --png).
+std::vector<std::pair<std::string, std::string>> report_charts_svg(const AnalyseReport& report,
+                                                                   const CountryIndex& countries);
 // The analyse.json document (also what `crema analyse --json` prints).
 std::string report_json(const AnalyseReport& report);
 // One table as RFC 4180 CSV (CRLF line ends), header included; key_header names the first
-// column ("country", "language", …). Country tables add iso_a2 and name columns.
+// column ("country", "language", …). Country tables add iso_a2 and name columns. With
+// `hxl`, a second row carries HXL hashtags (https://hxlstandard.org), e.g. #country+code.
 std::string rows_csv(const std::vector<GroupRow>& rows, const std::string& key_header,
-                     bool with_country_columns);
+                     bool with_country_columns, bool hxl = false);
+std::string unmet_csv(const std::vector<UnmetRow>& rows, bool hxl = false);
 
 }  // namespace crema::analyse

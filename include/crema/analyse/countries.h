@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,19 @@ class CountryIndex {
   const std::vector<Country>& countries() const { return countries_; }
   // Index of the country with this ADM0_A3 code, or kUnplaced.
   int find(std::string_view a3) const;
+
+  // Calls fn(country index, lons, lats) for every ring of every polygon (closed: the last
+  // vertex repeats the first; antimeridian copies reach beyond ±180°). For drawing maps.
+  template <typename Fn>
+  void for_each_ring(Fn&& fn) const {
+    for (const Part& part : parts_) {
+      for (uint32_t r = part.ring_begin; r < part.ring_end; ++r) {
+        const size_t b = ring_offsets_[r], e = ring_offsets_[r + 1];
+        fn(part.country, std::span<const double>(xs_.data() + b, e - b),
+           std::span<const double>(ys_.data() + b, e - b));
+      }
+    }
+  }
 
   size_t num_polygons() const { return parts_.size(); }  // antimeridian copies included
   size_t num_vertices() const { return xs_.size(); }

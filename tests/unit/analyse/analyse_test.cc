@@ -140,6 +140,11 @@ class AnalyseStoreTest : public ::testing::Test {
     auto posts = small_store_posts();
     auto written = (*s)->write_batch(*run, posts, {}, {});
     ASSERT_TRUE(written) << written.error().message;
+    // f1 is met (best 0.35 >= 0.1), f2 has only a weak match, the other requests none.
+    std::vector<store::StoredMatch> matches = {{"f1", "f3", 1, 0.35f, 0.5f, 0.9f, 0.8f, 1.0},
+                                               {"f1", "a1", 2, 0.05f, 0.4f, 0.5f, 0.25f, 16000},
+                                               {"f2", "f3", 1, 0.08f, 0.2f, 0.9f, 0.6f, 2.0}};
+    ASSERT_TRUE((*s)->replace_matches(*run, matches));
     ASSERT_TRUE((*s)->finish_run(*run, ""));
     auto index = CountryIndex::load(kBundled);
     ASSERT_TRUE(index) << index.error().message;
@@ -237,13 +242,15 @@ TEST_F(AnalyseStoreTest, WritesTablesAndJson) {
   auto report = analyse(0);
   ASSERT_TRUE(report);
   const std::string out = dir_.file("out");
-  ASSERT_TRUE(write_report(*report, out));
+  ASSERT_TRUE(write_report(*report, out, *index_));
   auto csv = read_file(out + "/by_country.csv");
   ASSERT_TRUE(csv);
   EXPECT_EQ(csv->rfind("country,iso_a2,name,posts,requests,offers,", 0), 0u);
   EXPECT_NE(csv->find("\r\nFRA,FR,France,6,4,2,3,1,1,1,0,0.333333,"), std::string::npos) << *csv;
   EXPECT_NE(csv->find("\r\nunplaced,,(no country),4,"), std::string::npos);
-  for (const char* f : {"by_language.csv", "by_resource.csv", "by_day.csv", "by_month.csv", "analyse.json"}) {
+  for (const char* f : {"by_language.csv", "by_resource.csv", "by_day.csv", "by_week.csv", "by_month.csv",
+                        "unmet_need.csv", "by_country.hxl.csv", "by_resource.hxl.csv", "unmet_need.hxl.csv",
+                        "report.html", "analyse.json"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
     EXPECT_FALSE(std::filesystem::exists(out + "/" + f + ".tmp")) << f;
   }
@@ -254,6 +261,175 @@ TEST_F(AnalyseStoreTest, WritesTablesAndJson) {
   // AUS has no requests: O:R is infinite, written as null.
   EXPECT_NE(json->find("\"key\":\"AUS\""), std::string::npos);
   EXPECT_NE(json->find("\"o_r\":[null,"), std::string::npos);
+}
+
+TEST_F(AnalyseStoreTest, IsoWeeksAcrossTheYearBoundary) {
+  auto report = analyse(0);
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->weeks.size(), 2u);
+  EXPECT_EQ(report->weeks[0].key, "2025-W03");  // Wed 2025-01-15
+  EXPECT_EQ(report->weeks[0].counts.posts, 8u);
+  EXPECT_EQ(report->weeks[1].key, "2025-W05");  // Sun 2025-02-02 ends week 5
+  // Week keys of other days, through a store of one post each.
+  ScratchDir dir;
+  const std::string db = dir.file("w.sqlite");
+  auto s = store::Store::open(db);
+  ASSERT_TRUE(s);
+  auto run = (*s)->begin_run({"test", {}, ""});
+  ASSERT_TRUE(run);
+  std::vector<store::ProcessedPost> posts = {
+      post("a", Label::kRequest, std::nullopt, {}, "en", 1735516800000),   // Mon 2024-12-30 -> 2025-W01
+      post("b", Label::kRequest, std::nullopt, {}, "en", 1609459200000),   // Fri 2021-01-01 -> 2020-W53
+      post("c", Label::kRequest, std::nullopt, {}, "en", 1704067200000)};  // Mon 2024-01-01 -> 2024-W01
+  ASSERT_TRUE((*s)->write_batch(*run, posts, {}, {}));
+  s->reset();
+  AnalyseOptions options;
+  auto r = analyse_store(db, options, *index_);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->weeks.size(), 3u);
+  EXPECT_EQ(r->weeks[0].key, "2020-W53");
+  EXPECT_EQ(r->weeks[1].key, "2024-W01");
+  EXPECT_EQ(r->weeks[2].key, "2025-W01");
+}
+
+TEST_F(AnalyseStoreTest, UnmetNeedByCountryAndResource) {
+  auto report = analyse(0);
+  ASSERT_TRUE(report);
+  // Requests (R side, duplicate f7 skipped): f1 f2 f4 f6 (FRA), s1 (unplaced, sea), n2 (unplaced).
+  EXPECT_EQ(report->requests_met, 1u);    // f1
+  EXPECT_EQ(report->requests_unmet, 5u);
+  auto cell = [&](const std::string& country, const std::string& resource) -> const UnmetRow* {
+    for (const auto& row : report->unmet) {
+      if (row.country == country && row.resource == resource) return &row;
+    }
+    return nullptr;
+  };
+  const UnmetRow* fra_food = cell("FRA", "food");  // f1 (met), f2, f6
+  ASSERT_NE(fra_food, nullptr);
+  EXPECT_EQ(fra_food->requests, 3u);
+  EXPECT_EQ(fra_food->met, 1u);
+  EXPECT_EQ(fra_food->unmet(), 2u);
+  EXPECT_NEAR(fra_food->unmet_share.estimate, 2.0 / 3.0, 1e-12);
+  EXPECT_EQ(cell("FRA", "water")->met, 1u);  // f1 has two resources
+  EXPECT_EQ(cell("FRA", "shelter")->unmet(), 1u);  // f4, request_and_offer
+  EXPECT_EQ(cell("unplaced", "unspecified")->requests, 1u);  // s1 names no resource
+  EXPECT_EQ(cell("unplaced", "food")->requests, 1u);         // n2
+  EXPECT_EQ(report->unmet.front().unmet(), 2u);  // most unmet first
+  // A lower bar makes f2 met too.
+  AnalyseOptions lenient;
+  lenient.min_count = 0;
+  lenient.met_score = 0.05;
+  auto r2 = analyse_store(db_, lenient, *index_);
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->requests_met, 2u);
+}
+
+TEST_F(AnalyseStoreTest, HxlTablesCarryTagRows) {
+  auto report = analyse(0);
+  ASSERT_TRUE(report);
+  const std::string csv = rows_csv(report->countries, "country", true, true);
+  const size_t first_end = csv.find("\r\n");
+  ASSERT_NE(first_end, std::string::npos);
+  const std::string tags = "#country+code,#country+code+iso2,#country+name,#indicator+posts+num,";
+  EXPECT_EQ(csv.compare(first_end + 2, tags.size(), tags), 0) << csv;
+  const std::string unmet = unmet_csv(report->unmet, true);
+  EXPECT_NE(unmet.find("\r\n#country+code,#country+code+iso2,#country+name,#sector,"), std::string::npos);
+  EXPECT_NE(unmet.find("\r\nFRA,FR,France,food,3,1,2,0.666667,"), std::string::npos) << unmet;
+  // Without hxl the second line is data.
+  EXPECT_EQ(unmet_csv(report->unmet).find('#'), std::string::npos);
+}
+
+size_t occurrences(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(AnalyseStoreTest, HtmlReportIsSelfContainedWithOneMarkPerDatum) {
+  auto report = analyse(0);
+  ASSERT_TRUE(report);
+  const std::string html = report_html(*report, *index_);
+  EXPECT_EQ(html.rfind("<!doctype html>", 0), 0u);
+  EXPECT_EQ(html.find("http://"), std::string::npos);  // nothing to fetch
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  // Two coloured countries (FRA, AUS); every country of the shapes drawn once.
+  EXPECT_EQ(occurrences(html, "class=\"country has-data\""), 2u);
+  EXPECT_EQ(occurrences(html, "<path class=\"country"), index_->countries().size());
+  // Bars: 2 per top country (FRA, AUS) + 2 per resource (food, water, shelter).
+  EXPECT_EQ(occurrences(html, "class=\"bar\""), 2u * 2 + 3u * 2);
+  // Timeline: the posts span 18 days, so one point per day, quiet days included: 19 x 2 series.
+  EXPECT_EQ(occurrences(html, "class=\"point\""), 19u * 2);
+  EXPECT_NE(html.find("<td class=\"text\">France</td><td class=\"text\">food</td><td>3</td><td>1</td><td>2</td>"),
+            std::string::npos);
+  // Text from the store is escaped.
+  AnalyseReport hostile = *report;
+  hostile.db_path = "<script>alert(1)</script>";
+  EXPECT_EQ(report_html(hostile, *index_).find("<script>"), std::string::npos);
+  const auto charts = report_charts_svg(*report, *index_);
+  ASSERT_EQ(charts.size(), 4u);
+  for (const auto& [name, svg] : charts) EXPECT_NE(svg.find("xmlns=\"http://www.w3.org/2000/svg\""), std::string::npos) << name;
+}
+
+TEST(AnalyseResolvedLocations, ToponymPlacedPostsAdmin1CitiesAndStatus) {
+  ScratchDir dir;
+  const std::string db = dir.file("v2.sqlite");
+  auto s = store::Store::open(db);
+  ASSERT_TRUE(s) << s.error().message;
+  auto run = (*s)->begin_run({"test", {}, ""});
+  ASSERT_TRUE(run);
+  auto located = [](store::ProcessedPost p, store::GeoSource source, GeoPoint at, const std::string& iso2,
+                    const std::string& admin1, const std::string& city, double confidence) {
+    p.location.source = source;
+    p.location.point = at;
+    p.location.confidence = confidence;
+    p.location.radius_km = 10;
+    p.location.country = iso2;
+    p.location.admin1 = admin1;
+    p.location.city = city;
+    return p;
+  };
+  const GeoPoint kathmandu{27.7172, 85.324}, nice_coast{43.55, 7.45};  // at sea for the 1:110m outline
+  std::vector<store::ProcessedPost> posts = {
+      located(post("t1", Label::kRequest, std::nullopt, {"food"}), store::GeoSource::kToponym, kathmandu, "NP",
+              "Bagmati Province", "Kathmandu", 0.8),
+      located(post("t2", Label::kOffer, std::nullopt, {"food"}), store::GeoSource::kUser, kathmandu, "NP",
+              "Bagmati Province", "Kathmandu", 0.4),
+      located(post("t3", Label::kRequest, std::nullopt, {"water"}), store::GeoSource::kPlace, nice_coast, "FR",
+              "Provence-Alpes-Cote d'Azur", "Nice", 0.9),
+      post("g1", Label::kRequest, GeoPoint{48.8566, 2.3522}, {"food"}),  // geotag only
+      post("n1", Label::kRequest, std::nullopt, {"food"})};
+  ASSERT_TRUE((*s)->write_batch(*run, posts, {}, {}));
+  s->reset();
+  auto index = CountryIndex::load(kBundled);
+  ASSERT_TRUE(index);
+  AnalyseOptions options;
+  options.min_count = 0;
+  auto r = analyse_store(db, options, *index);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->placement.placed, 4u);
+  EXPECT_EQ(r->placement.by_toponym, 1u);
+  EXPECT_EQ(r->placement.by_user, 1u);
+  EXPECT_EQ(r->placement.by_place, 1u);  // by its ISO code: the point is at sea for 1:110m
+  EXPECT_EQ(r->placement.by_geotag, 1u);
+  EXPECT_EQ(r->placement.no_coordinates, 1u);
+  EXPECT_NEAR(r->placement.confidence_sum, 0.8 + 0.4 + 0.9 + 1.0, 1e-9);
+  const GroupRow* npl = find_row(r->countries, "NPL");
+  ASSERT_NE(npl, nullptr);
+  EXPECT_EQ(npl->counts.posts, 2u);
+  ASSERT_NE(find_row(r->countries, "FRA"), nullptr);
+  EXPECT_EQ(find_row(r->countries, "FRA")->counts.posts, 2u);  // g1 + the coastal post
+  const GroupRow* bagmati = find_row(r->admin1, "NP/Bagmati Province");
+  ASSERT_NE(bagmati, nullptr);
+  EXPECT_EQ(bagmati->iso_a2, "NP");
+  EXPECT_EQ(bagmati->name, "Bagmati Province");
+  EXPECT_EQ(bagmati->counts.requests(), 1u);
+  EXPECT_EQ(bagmati->counts.offers(), 1u);
+  EXPECT_EQ(find_row(r->cities, "NP/Kathmandu")->counts.posts, 2u);
+  EXPECT_EQ(find_row(r->cities, "FR/Nice")->counts.posts, 1u);
+  EXPECT_EQ(r->cities.size(), 2u);  // g1 and n1 have no resolved city
+  const std::string hxl = rows_csv(r->admin1, "admin1", true, true);
+  EXPECT_NE(hxl.find("#adm1+code,#country+code+iso2,#adm1+name,"), std::string::npos) << hxl;
 }
 
 TEST(AnalyseStoreErrors, MissingNotCremaAndBadShapes) {
