@@ -267,7 +267,10 @@ const std::unordered_map<std::string_view, std::string_view>& currency_words() {
       {"£", "GBP"}, {"gbp", "GBP"}, {"pounds", "GBP"}, {"₹", "INR"}, {"rs", "INR"}, {"inr", "INR"},
       {"rupees", "INR"}, {"rupaye", "INR"}, {"npr", "NPR"}, {"pkr", "PKR"}, {"thb", "THB"}, {"baht", "THB"},
       {"php", "PHP"}, {"pesos", "PHP"}, {"peso", "PHP"}, {"gourdes", "HTG"}, {"goud", "HTG"}, {"htg", "HTG"},
-      {"reais", "BRL"}, {"r$", "BRL"}, {"quetzales", "GTQ"}, {"aud", "AUD"}, {"cad", "CAD"}, {"g", "HTG"}};
+      {"reais", "BRL"}, {"r$", "BRL"}, {"quetzales", "GTQ"}, {"aud", "AUD"}, {"cad", "CAD"}, {"g", "HTG"},
+      {"\xE0\xA4\xB0\xE0\xA5\x81\xE0\xA4\xAA\xE0\xA4\xAF\xE0\xA5\x87", "INR"},   // रुपये
+      {"\xE0\xA4\xB0\xE0\xA5\x81\xE0\xA4\xAA\xE0\xA4\x8F", "INR"},               // रुपए
+      {"rupiah", "IDR"}, {"rp", "IDR"}, {"soles", "PEN"}, {"yen", "JPY"}};
   return m;
 }
 
@@ -283,7 +286,13 @@ bool is_non_goods_unit(std::string_view w) {
       "march", "april", "may", "june", "july", "aug", "august", "sept", "september", "oct", "october", "nov",
       "november", "dec", "december", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
       "septiembre", "octubre", "noviembre", "diciembre", "janvier", "fevrier", "mars", "avril", "mai", "juin",
-      "juillet", "aout", "septembre", "octobre", "novembre", "decembre", "gennaio", "maggio", "giugno", "luglio"};
+      "juillet", "aout", "septembre", "octobre", "novembre", "decembre", "gennaio", "maggio", "giugno", "luglio",
+      "affected", "displaced", "homeless", "evacuated", "evacuees", "residents", "inhabitants", "houses", "homes",
+      "buildings", "deaths", "died", "missing", "survivors", "rescued", "trapped", "stranded", "refugees",
+      "times", "followers", "tweets", "afectados", "damnificados", "evacuados", "muertos", "heridos",
+      "desaparecidos", "viviendas", "casas", "sinistres", "morts", "blesses", "maisons", "sinistrati", "sfollati",
+      "morti", "feriti", "dispersi", "desabrigados", "desalojados", "mortos", "feridos", "orang", "jiwa", "rumah",
+      "tao", "pamilya", "bahay", "logon", "parivar", "ghar", "magnitud", "scossa"};
   return k.count(w) > 0;
 }
 
@@ -337,6 +346,88 @@ bool is_stopword(std::string_view w) {
       "been", "were", "again", "today", "tomorrow", "families", "persons", "children", "kids", "moun", "pou",
       "nou", "yo", "para", "pour", "per", "httpurl", "user", "immediately", "asap", "desperately", "anyone"};
   return k.count(w) > 0;
+}
+
+// Generic goods a count may count without a lexicon class ("relief items", "supplies").
+bool is_generic_goods(std::string_view w) {
+  static const std::unordered_set<std::string_view> k = {
+      "supplies", "items", "goods", "packages", "parcels", "relief", "aid", "materials", "consignments",
+      "consignment", "shipments", "shipment", "provisions", "cargo", "truckloads", "loads", "stuff", "nfis", "nfi",
+      "suministros", "insumos", "articulos", "paquetes", "donativos", "ayuda", "fournitures", "articles", "colis",
+      "materiel", "suprimentos", "itens", "pacotes", "ajuda", "aiuti", "forniture", "materiali", "pacchi",
+      "bantuan", "paket", "tulong", "saman", "samagri"};
+  return k.count(w) > 0;
+}
+
+// "a few hundred", "several thousand", "quelques centaines": the amount is approximate.
+bool is_vague_prefix(std::string_view w) {
+  static const std::unordered_set<std::string_view> k = {
+      "few", "several", "some", "couple", "quelques", "plusieurs", "varios", "varias", "algunos", "algunas",
+      "alguns", "algumas", "vari", "alcune", "alcuni", "diverse", "diversi", "kuch", "kai", "beberapa", "ilang"};
+  return k.count(w) > 0;
+}
+
+// Running value of a number written in words, digits and multipliers: groups below a
+// thousand are summed ("twenty five", "doscientos cincuenta") and scaled by the
+// multipliers after them ("two hundred thousand", "3 millones", "1 million 200 thousand").
+class NumberAcc {
+ public:
+  void start_digits(double v) {
+    group_ = v;
+    any_ = true;
+  }
+  // False when the word cannot continue this number ("two three", "twenty thirty").
+  bool add(const NumberWord& w) {
+    if (w.kind == NumberWord::kVague) return false;
+    if (w.kind == NumberWord::kNum) {
+      if (any_) {
+        if (after_mult_) {
+          if (w.value >= last_mult_) return false;
+        } else {
+          bool tens = last_add_ >= 20 && std::fmod(last_add_, 10.0) == 0.0 && w.value < last_add_;
+          bool teens = last_add_ >= 10 && last_add_ < 20 && w.value < 10;
+          if (!tens && !teens) return false;
+        }
+      }
+      group_ += w.value;
+      last_add_ = w.value;
+      after_mult_ = false;
+      any_ = true;
+      return true;
+    }
+    if (after_mult_ && w.value <= last_mult_ && w.value < 1000) return false;  // "hundred hundred"
+    double g = group_ == 0.0 ? 1.0 : group_;
+    if (w.value >= 1000) {
+      if (w.value > scale_ && scale_ > 0.0) {
+        total_ = (total_ + g) * w.value;  // "two thousand million"
+      } else {
+        total_ += g * w.value;
+      }
+      scale_ = w.value;
+      group_ = 0.0;
+    } else {
+      group_ = g * w.value;
+    }
+    last_mult_ = w.value;
+    last_add_ = 0.0;
+    after_mult_ = true;
+    any_ = true;
+    return true;
+  }
+  double value() const { return total_ + group_; }
+
+ private:
+  double total_ = 0.0;
+  double group_ = 0.0;
+  double scale_ = 0.0;
+  double last_add_ = 0.0;
+  double last_mult_ = 0.0;
+  bool after_mult_ = false;
+  bool any_ = false;
+};
+
+bool is_number_connector(std::string_view w) {
+  return w == "and" || w == "y" || w == "e" || w == "et" || w == "aur" || w == "-";
 }
 
 struct Prototype {
@@ -615,12 +706,67 @@ class LexiconExtractor final : public Extractor {
     return result;
   }
 
+  // A number word: a lexicon entry, or a hyphenated compound of entries ("twenty-five",
+  // "dix-sept", "two-hundred").
+  std::optional<NumberWord> number_word(std::string_view w) const {
+    if (w.empty()) return std::nullopt;
+    if (auto it = lex_.numbers.find(std::string(w)); it != lex_.numbers.end()) return it->second;
+    if (w.find('-') == std::string_view::npos) return std::nullopt;
+    NumberAcc acc;
+    size_t start = 0;
+    bool any = false;
+    while (start <= w.size()) {
+      size_t dash = w.find('-', start);
+      if (dash == std::string_view::npos) dash = w.size();
+      auto it = lex_.numbers.find(std::string(w.substr(start, dash - start)));
+      if (it == lex_.numbers.end() || !acc.add(it->second)) return std::nullopt;
+      if (!any && it->second.kind == NumberWord::kMult) return std::nullopt;
+      any = true;
+      start = dash + 1;
+    }
+    NumberWord out;
+    out.value = acc.value();
+    out.kind = NumberWord::kNum;
+    return out;
+  }
+
+  // Extends a number that starts at toks[i] over the number words, multipliers and
+  // connectors after it; returns the index of its last token.
+  size_t number_tail(const std::vector<Token>& toks, size_t i, NumberAcc& acc) const {
+    size_t last = i;
+    size_t k = i + 1;
+    while (k < toks.size()) {
+      if (toks[k].kind == TokKind::kWord && !toks[k].hashtag && !toks[k].mention) {
+        if (auto nw = number_word(toks[k].folded); nw && acc.add(*nw)) {
+          last = k;
+          ++k;
+          continue;
+        }
+      }
+      // "hundred and fifty", "cincuenta y cinco", "cento e venti": the connector only
+      // when a number word that continues the number follows.
+      if (k + 1 < toks.size() && is_number_connector(toks[k].folded) && toks[k + 1].kind == TokKind::kWord) {
+        if (auto nw = number_word(toks[k + 1].folded); nw && nw->kind == NumberWord::kNum) {
+          NumberAcc trial = acc;
+          if (trial.add(*nw)) {
+            acc = trial;
+            last = k + 1;
+            k += 2;
+            continue;
+          }
+        }
+      }
+      break;
+    }
+    return last;
+  }
+
   template <typename ToRaw, typename RawText>
   void find_quantities(const std::string& t, const std::vector<Token>& toks, Extraction& ex, const ToRaw& to_raw,
                        const RawText& raw_text) const {
     (void)t;
     size_t n = toks.size();
-    // Token index of each resource's first token, for binding.
+    // Resource index of each token a resource covers, for binding.
     std::vector<int> res_at(n, -1);
     for (size_t r = 0; r < ex.resources.size(); ++r) {
       for (size_t k = 0; k < n; ++k) {
@@ -629,6 +775,11 @@ class LexiconExtractor final : public Extractor {
           if (res_at[k] < 0) res_at[k] = static_cast<int>(r);
         }
       }
+    }
+    // Token index of each resource's last token, for counts written after the resource.
+    std::vector<int> res_end(n, -1);
+    for (size_t k = 0; k < n; ++k) {
+      if (res_at[k] >= 0 && (k + 1 == n || res_at[k + 1] != res_at[k])) res_end[k] = res_at[k];
     }
     auto currency_of = [&](size_t k) -> std::string_view {
       if (k >= n) return {};
@@ -647,6 +798,7 @@ class LexiconExtractor final : public Extractor {
       size_t first = i;
       size_t last = i;
       std::string_view w = tok.folded;
+      std::optional<NumberWord> word_number;  // set when the number starts with a number word
       // Leading currency glued: "P5k", "Q5", "Rs10", "$" handled as punct token before.
       size_t lead = 0;
       while (lead < w.size() && !is_digit(w[lead])) ++lead;
@@ -679,39 +831,57 @@ class LexiconExtractor final : public Extractor {
           else if (suf == "cr" || suf == "crore") { value *= 1e7; is_num = true; }
           else if (suf == "g" || suf == "htg") { is_num = true; currency = "HTG"; }
           else if (unit_words().count(suf)) { is_num = true; unit = std::string(suf); }
+          else if ((suf == "m" || suf == "mn" || suf == "bn") && i > 0 && !currency_of(i - 1).empty()) {
+            value *= suf == "bn" ? 1e9 : 1e6;  // "$2m", "Rs 5bn": only after a currency
+            is_num = true;
+          }
         }
-      } else if (auto it = lex_.numbers.find(std::string(w)); it != lex_.numbers.end()) {
-        if (it->second.kind == NumberWord::kVague) {
-          value = it->second.value;
+      } else if (auto nw = number_word(w); nw) {
+        word_number = nw;
+        std::string_view prev = i > 0 ? std::string_view(toks[i - 1].folded) : std::string_view();
+        bool article = prev == "a" || prev == "an" || prev == "one" || prev == "un" || prev == "une" || prev == "um" ||
+                       prev == "una" || prev == "uma" || prev == "ek" || prev == "isang" || prev == "se";
+        bool some = is_vague_prefix(prev);
+        if (nw->kind == NumberWord::kVague) {
+          value = nw->value;
           vague = true;
           is_num = true;
-        } else if (it->second.kind == NumberWord::kNum) {
-          value = it->second.value;
+        } else if (nw->kind == NumberWord::kNum || nw->standalone || article || some) {
           is_num = true;
-        } else if (it->second.kind == NumberWord::kMult && i > 0 && (toks[i - 1].folded == "a" || toks[i - 1].folded == "one")) {
-          value = it->second.value;
-          is_num = true;
+          vague = some && nw->kind == NumberWord::kMult;
         }
       }
       if (!is_num) { ++i; continue; }
-      // "a few hundred", "several thousand": vague.
-      if (i >= 1 && (toks[i - 1].folded == "few" || toks[i - 1].folded == "several")) vague = true;
-      // Multipliers and "hundreds of": "two hundred", "3 millones", "1.2 million", "10 lakh".
-      while (last + 1 < n) {
-        auto it = lex_.numbers.find(toks[last + 1].folded);
-        if (it == lex_.numbers.end() || it->second.kind != NumberWord::kMult) break;
-        value *= it->second.value;
-        ++last;
+      // Number words and multipliers after the first token: "two hundred and fifty",
+      // "doscientos cincuenta", "3 millones", "1.2 million", "10 lakh", "a few hundred".
+      if (!word_number || word_number->kind != NumberWord::kVague) {
+        NumberAcc acc;
+        if (word_number) acc.add(*word_number); else acc.start_digits(value);
+        last = number_tail(toks, i, acc);
+        value = acc.value();
       }
-      // Range: "50-100", "50 to 100", "50 a 100".
+      // Range: "50-100", "50 - 100", "50 to 100", "de 50 a 100", "between 50 and 100",
+      // "entre 50 y 100", "50-100 thousand".
       double high = value;
-      if (last + 2 < n && (toks[last + 1].folded == "-" || toks[last + 1].folded == "to" || toks[last + 1].folded == "a" ||
-                           toks[last + 1].folded == "\xE2\x80\x93") &&
-          toks[last + 2].kind == TokKind::kNumber && toks[last + 1].start == toks[last].end + (toks[last + 1].folded == "-" ? 0u : 1u)) {
+      if (tok.kind == TokKind::kNumber && last + 2 < n && toks[last + 2].kind == TokKind::kNumber) {
+        std::string_view sep = toks[last + 1].folded;
+        std::string_view before = first > 0 ? std::string_view(toks[first - 1].folded) : std::string_view();
+        bool between = before == "between" || before == "entre" || before == "tra" || before == "fra";
+        bool dash = sep == "-" || sep == "\xE2\x80\x93" || sep == "\xE2\x80\x94";
+        bool word = sep == "to" || sep == "a" || sep == "ate" ||
+                    (between && (sep == "and" || sep == "y" || sep == "et" || sep == "e"));
         double h = 0.0;
-        if (parse_digits(toks[last + 2].folded, h) && h > value) {
-          high = h;
-          last += 2;
+        if ((dash || word) && parse_digits(toks[last + 2].folded, h) && h > 0.0) {
+          NumberAcc acc;
+          acc.start_digits(h);
+          size_t high_last = number_tail(toks, last + 2, acc);
+          double scaled = acc.value();
+          // "50-100 thousand": a multiplier after the upper end scales both ends.
+          if (high_last > last + 2 && last == i) value *= scaled / h;
+          if (scaled > value) {
+            high = scaled;
+            last = high_last;
+          }
         }
       }
       // Currency before ("$ 1 million", "Rs 10 lakh", "US$") or after ("3 millones de euros").
@@ -743,7 +913,8 @@ class LexiconExtractor final : public Extractor {
       bool reject = false;
       if (!money) {
         const std::string& prev = first > 0 ? toks[first - 1].folded : std::string();
-        if (first > 0 && (is_address_word(prev) || prev == "#" || prev == "/" || prev == ":" ||
+        bool glued_before = first > 0 && toks[first - 1].end == toks[first].start;  // "10:30", "12/01"
+        if (first > 0 && (is_address_word(prev) || prev == "#" || ((prev == "/" || prev == ":") && glued_before) ||
                           (toks[first - 1].kind == TokKind::kWord && toks[first - 1].upper_initial && !toks[first - 1].all_upper && !lex_.numbers.count(prev) &&
                            toks[first - 1].end + 1 == toks[first].start && !res_at_is(res_at, first - 1))))
           reject = true;
@@ -767,17 +938,33 @@ class LexiconExtractor final : public Extractor {
         }
       } else {
         size_t free_words = 0;
+        bool generic = false;
         for (size_t k = last + 1; k < std::min(n, last + 5); ++k) {
           if (res_at[k] >= 0) { bound = res_at[k]; break; }
           const Token& g = toks[k];
           if (g.kind == TokKind::kPunct && g.folded != "-") break;
           if (g.kind == TokKind::kNumber) break;
+          if (is_generic_goods(g.folded)) { generic = true; break; }
           if (unit.empty() && unit_words().count(g.folded)) unit = g.folded;
           if (is_count_filler(g.folded) || g.folded == "-") continue;
-          if (++free_words > 1) break;
+          // Number words bind only through fillers ("due to food shortage" counts nothing).
+          if (++free_words > (tok.kind == TokKind::kNumber ? 1u : 0u)) break;
         }
         if (bound >= 0 && ex.resources[static_cast<size_t>(bound)].quantity >= 0) bound = -1;
-        if (bound < 0) { i = last + 1; continue; }  // a bare number counts nothing we know
+        // "tents: 500", "blankets - 200", "water (1000 litres)": a count right after the
+        // resource it counts, when nothing follows it.
+        if (bound < 0 && !generic && first > 0 && tok.kind == TokKind::kNumber) {
+          size_t k = first - 1;
+          if (k > 0 && (toks[k].folded == ":" || toks[k].folded == "-" || toks[k].folded == "(" || toks[k].folded == "=" ||
+                        toks[k].folded == "x")) --k;
+          if (res_end[k] >= 0 && ex.resources[static_cast<size_t>(res_end[k])].quantity < 0) bound = res_end[k];
+        }
+        // Kept unbound: goods named generically ("3.5 MT in supplies", "200 relief items"),
+        // measures ("1000 litres"), and amounts in millions written with a multiplier word
+        // ("20 milioni per la Sardegna"), which in crisis posts count money or goods.
+        bool measure = !unit.empty() && unit != "trucks";
+        bool millions = value >= 1e6 && last > i && toks[i].kind == TokKind::kNumber;
+        if (bound < 0 && !generic && !measure && !millions) { i = last + 1; continue; }  // counts nothing we know
       }
       Quantity q;
       q.span = to_raw(toks[first].start, toks[last].end);

@@ -167,6 +167,10 @@ Status load_lexicon(const std::string& dir, Lexicon& lex) {
     }
     if (f[2] == "num") w.kind = NumberWord::kNum;
     else if (f[2] == "mult") w.kind = NumberWord::kMult;
+    else if (f[2] == "mult1") {
+      w.kind = NumberWord::kMult;
+      w.standalone = true;
+    }
     else if (f[2] == "vague") w.kind = NumberWord::kVague;
     else return make_error(ErrorCode::kCorrupt, "unknown kind '" + f[2] + "'");
     lex.numbers.emplace(fold(f[0]), w);

@@ -21,6 +21,9 @@ std::string stem(std::string_view folded);
 struct NumberWord {
   double value = 0.0;
   enum Kind : uint8_t { kNum, kMult, kVague } kind = kNum;
+  // A multiplier that is a number on its own (kind `mult1`: "mil tiendas", "mille tentes");
+  // others ("hundred", "thousand") need "a"/"one"/"un"… or a number first.
+  bool standalone = false;
 };
 
 struct Lexicon {
