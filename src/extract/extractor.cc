@@ -303,7 +303,7 @@ bool is_address_word(std::string_view w) {
       "via", "km", "no", "nos", "number", "section", "seksyon", "sector", "zone", "zon", "phase", "lot", "block",
       "imp", "impasse", "delmas", "delma", "santo", "tank", "tanque", "flight", "line", "row", "ward", "house",
       "apt", "floor", "room", "gate", "bus", "route", "channel", "fm", "am", "at", "since", "in", "on", "year",
-      "anos", "ano", "año", "of"};
+      "anos", "ano", "año"};
   return k.count(w) > 0;
 }
 
@@ -520,8 +520,10 @@ class LexiconExtractor final : public Extractor {
       std::string_view url(t.data() + body, e - body);
       size_t slash = url.find('/');
       std::string_view host = url.substr(0, slash);
+      // ... and a top-level label of two characters or more ("http://t.c…" was cut).
       size_t dot = host.find('.');
-      if (dot != std::string_view::npos && dot > 0 && dot + 1 < host.size()) {
+      size_t tld = host.rfind('.');
+      if (dot != std::string_view::npos && dot > 0 && host.size() - tld - 1 >= 2) {
         add(ContactKind::kUrl, s, e, std::string(t.substr(s, e - s)));
       }
       consume(s, std::max(e, body));
@@ -570,6 +572,8 @@ class LexiconExtractor final : public Extractor {
         } else if (d == '+' && e == s) {
         } else if (d == ' ' || d == '-' || d == '.' || d == '(' || d == ')') {
           if (e + 1 < t.size() && d == ' ' && t[e + 1] == ' ') break;
+          // "0532771546 - 0532771585": a spaced dash separates two numbers.
+          if (d == '-' && e > s && (t[e - 1] == ' ' || (e + 1 < t.size() && t[e + 1] == ' '))) break;
         } else {
           break;
         }
@@ -596,7 +600,7 @@ class LexiconExtractor final : public Extractor {
       if (!region.empty()) {
         try {
           if (util->Parse(std::string(cand), region, &number) == i18n::phonenumbers::PhoneNumberUtil::NO_PARSING_ERROR &&
-              util->IsPossibleNumber(number)) {
+              (plus ? util->IsPossibleNumber(number) : util->IsValidNumber(number))) {
             util->Format(number, i18n::phonenumbers::PhoneNumberUtil::E164, &value);
             parsed = true;
           }
@@ -860,6 +864,7 @@ class LexiconExtractor final : public Extractor {
         last = number_tail(toks, i, acc);
         value = acc.value();
       }
+      const bool multiplied = last > i;  // a multiplier word follows the first token
       // Range: "50-100", "50 - 100", "50 to 100", "de 50 a 100", "between 50 and 100",
       // "entre 50 y 100", "50-100 thousand".
       double high = value;
@@ -914,8 +919,21 @@ class LexiconExtractor final : public Extractor {
       if (!money) {
         const std::string& prev = first > 0 ? toks[first - 1].folded : std::string();
         bool glued_before = first > 0 && toks[first - 1].end == toks[first].start;  // "10:30", "12/01"
+        // "Guatemala 50 toneladas": a unit after the number makes it a count, not an address.
+        bool unit_next = !unit.empty() || (last + 1 < n && unit_words().count(toks[last + 1].folded) > 0);
+        // "Text DONATE to 19 Relief", "invia un SMS al 45500": SMS short codes.
+        bool short_code = false;
+        if (first > 0 && (prev == "to" || prev == "al" || prev == "au" || prev == "ao" || prev == "a")) {
+          for (size_t k = first - 1; k-- > 0 && k + 6 > first;) {
+            const std::string& f = toks[k].folded;
+            if (f == "text" || f == "txt" || f == "sms" || f == "texting" || f == "envia" || f == "invia" || f == "envoyez")
+              short_code = true;
+          }
+        }
+        if (short_code) reject = true;
         if (first > 0 && (is_address_word(prev) || prev == "#" || ((prev == "/" || prev == ":") && glued_before) ||
-                          (toks[first - 1].kind == TokKind::kWord && toks[first - 1].upper_initial && !toks[first - 1].all_upper && !lex_.numbers.count(prev) &&
+                          (!unit_next && toks[first - 1].kind == TokKind::kWord && toks[first - 1].upper_initial &&
+                           !toks[first - 1].all_upper && !lex_.numbers.count(prev) &&
                            toks[first - 1].end + 1 == toks[first].start && !res_at_is(res_at, first - 1))))
           reject = true;
         if (next < n) {
@@ -924,6 +942,9 @@ class LexiconExtractor final : public Extractor {
             reject = true;
         }
         if (tok.kind == TokKind::kNumber && w.size() == 4 && value >= 1900 && value <= 2100 && high == value) reject = true;
+        // Long plain digit runs ("0532771546", "12345678") are identifiers or phones, not counts.
+        bool plain = w.find_first_of(",.") == std::string_view::npos;
+        if (tok.kind == TokKind::kNumber && plain && (w.size() >= 8 || (w.size() >= 6 && w[0] == '0'))) reject = true;
       }
       if (reject) { i = last + 1; continue; }
       // Bind: money to an adjacent cash resource; counts to the resource they precede.
@@ -959,12 +980,12 @@ class LexiconExtractor final : public Extractor {
                         toks[k].folded == "x")) --k;
           if (res_end[k] >= 0 && ex.resources[static_cast<size_t>(res_end[k])].quantity < 0) bound = res_end[k];
         }
-        // Kept unbound: goods named generically ("3.5 MT in supplies", "200 relief items"),
-        // measures ("1000 litres"), and amounts in millions written with a multiplier word
-        // ("20 milioni per la Sardegna"), which in crisis posts count money or goods.
-        bool measure = !unit.empty() && unit != "trucks";
-        bool millions = value >= 1e6 && last > i && toks[i].kind == TokKind::kNumber;
-        if (bound < 0 && !generic && !measure && !millions) { i = last + 1; continue; }  // counts nothing we know
+        // Kept unbound: goods named generically ("3.5 MT in supplies", "200 relief items") and
+        // amounts in millions written with a multiplier word ("20 milioni per la Sardegna"),
+        // which in crisis posts count money or goods. A bare measure ("300 tonnes of
+        // groundwater") is not kept: it often measures damage, not goods.
+        bool millions = value >= 1e6 && multiplied && toks[i].kind == TokKind::kNumber;
+        if (bound < 0 && !generic && !millions) { i = last + 1; continue; }  // counts nothing we know
       }
       Quantity q;
       q.span = to_raw(toks[first].start, toks[last].end);

@@ -86,6 +86,16 @@ TEST(ExtractorTest, CompoundNumbersRangesAndUnboundCounts) {
   EXPECT_EQ(amount("due to food shortage"), "none");
   EXPECT_EQ(amount("food for 2 million affected"), "none");
   EXPECT_EQ(amount("one two three"), "none");
+  EXPECT_EQ(amount("The group of 13 medical personnel"), "13");
+  EXPECT_EQ(amount("Venezuela envía a Guatemala 50 toneladas de alimentos"), "50");
+  EXPECT_EQ(amount("Text DONATE to 19 Relief"), "none");
+  EXPECT_EQ(amount("up to 300 tonnes of radioactive groundwater"), "none");
+  ExtractContext it;
+  it.region = "IT";
+  auto phones = lexicon_only().extract("Servono tende a Ferrara 0532771546 -0532771585", it);
+  EXPECT_TRUE(phones.quantities.empty());
+  EXPECT_EQ(phones.contacts.size(), 2u);
+  EXPECT_TRUE(lexicon_only().extract("volunteers via http://t.c\xE2\x80\xA6").contacts.empty());
 }
 
 TEST(ExtractorTest, NotQuantities) {
