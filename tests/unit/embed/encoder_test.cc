@@ -37,7 +37,7 @@ double norm(const std::vector<float>& v, size_t dim, size_t row) {
 }
 
 TEST(Encoders, NamesAndErrors) {
-  EXPECT_EQ(encoder_names(), (std::vector<std::string>{"glove-sif", "tfidf"}));
+  EXPECT_EQ(encoder_names(), (std::vector<std::string>{"glove-sif", "tfidf", "use-lite", "use-lite-int8"}));
   auto bad = make_encoder("bert", repo_models());
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("glove-sif"), std::string::npos);
