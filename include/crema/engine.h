@@ -24,6 +24,15 @@ struct ModelOptions {
   std::string encoder;  // empty = embed::default_encoder_name()
   bool prefilter = false;
   std::string prefilter_path;
+  // Geo-resolution of every post (geotag, else the source's place, a place named in the
+  // text, the author's profile location; docs/geo.md), so posts without coordinates can be
+  // matched by distance too. gazetteer_path empty = geo::default_gazetteer_path().
+  bool locate = true;
+  std::string gazetteer_path;
+  std::string region;  // "" | ISO2 | "minlon,minlat,maxlon,maxlat": the event's region
+  // Extraction (resources, quantities, sources, contacts; docs/extraction.md) of actionable
+  // posts, stored as posts.extraction_json (contacts unmasked: the store is the data).
+  bool extract = true;
 };
 
 struct RunOptions {

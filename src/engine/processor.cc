@@ -4,9 +4,32 @@
 
 #include "crema/common/parallel.h"
 #include "crema/common/paths.h"
+#include "crema/extract/record.h"
 #include "crema/text/normalize.h"
 
 namespace crema::engine {
+namespace {
+
+store::ResolvedLocation resolved_location(const geo::GeoResolution& g) {
+  store::ResolvedLocation r;
+  switch (g.source) {
+    case geo::GeoSource::kGeotag: r.source = store::GeoSource::kGeotag; break;
+    case geo::GeoSource::kPlace: r.source = store::GeoSource::kPlace; break;
+    case geo::GeoSource::kToponym: r.source = store::GeoSource::kToponym; break;
+    case geo::GeoSource::kUser: r.source = store::GeoSource::kUser; break;
+    case geo::GeoSource::kNone: return r;
+  }
+  r.point = GeoPoint{g.lat, g.lon};
+  r.confidence = g.confidence;
+  r.radius_km = g.radius_km;
+  r.country = g.country;
+  r.admin1 = g.admin1;
+  r.city = g.city;
+  r.geonameid = g.geonameid;
+  return r;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Processor>> Processor::create(const ModelOptions& options) {
   auto processor = std::unique_ptr<Processor>(new Processor());
@@ -30,6 +53,22 @@ Result<std::unique_ptr<Processor>> Processor::create(const ModelOptions& options
     if (!prefilter) return tl::unexpected(prefilter.error());
     processor->prefilter_ = std::move(*prefilter);
   }
+  if (options.locate || options.extract) {
+    geo::GeocoderOptions geo_options;
+    geo_options.gazetteer_path = options.gazetteer_path;
+    geo_options.region = options.region;
+    auto geocoder = geo::Geocoder::open(geo_options);
+    if (!geocoder) return tl::unexpected(geocoder.error());
+    processor->geocoder_.emplace(std::move(*geocoder));
+    processor->locate_ = options.locate;
+  }
+  if (options.extract) {
+    extract::ExtractorOptions extract_options;
+    extract_options.encoder.clear();  // lexicon only: the fallback did not help on the dev split
+    auto extractor = extract::Extractor::create(extract_options);
+    if (!extractor) return tl::unexpected(extractor.error());
+    processor->extractor_ = std::move(*extractor);
+  }
   return processor;
 }
 
@@ -44,6 +83,9 @@ void Processor::process_labels(std::vector<store::ProcessedPost>& batch, int thr
     for (size_t i = begin; i < end; ++i) {
       store::ProcessedPost& p = batch[i];
       p.normalized = text::normalize_text(p.post.text);
+      geo::GeoResult where;
+      if (geocoder_) where = geocoder_->locate(p.post);
+      if (locate_ && where.geo.source != geo::GeoSource::kNone) p.location = resolved_location(where.geo);
       if (p.location.source == store::GeoSource::kNone) p.location = store::geotag_location(p.post);
       p.detected_lang = p.post.lang.empty() ? text::detect_language(p.normalized).code : p.post.lang;
       if (prefilter_) {
@@ -63,6 +105,11 @@ void Processor::process_labels(std::vector<store::ProcessedPost>& batch, int thr
         p.label = c.label;
         p.probs = c.probs;
         p.resources = std::move(c.resources);
+      }
+      if (extractor_ && is_actionable(p.label)) {
+        extract::ExtractContext context;
+        context.region = where.geo.country;
+        p.extraction_json = extract::extraction_json(p.post, extractor_->extract(p.post.text, context), where, true);
       }
     }
   });

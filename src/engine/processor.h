@@ -1,15 +1,18 @@
-// src/engine/processor.h: the per-post stages (normalise, language id, prefilter,
-// classify, embed) applied to a batch in parallel. Private to the engine.
+// src/engine/processor.h: the per-post stages (normalise, language id, geo-resolution,
+// prefilter, classify, extract, embed) applied to a batch in parallel. Private to the engine.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "crema/classify/classifier.h"
 #include "crema/embed/encoder.h"
 #include "crema/engine.h"
+#include "crema/extract/extractor.h"
 #include "crema/filter/prefilter.h"
+#include "crema/geo/geocoder.h"
 #include "crema/store/store.h"
 
 namespace crema::engine {
@@ -34,6 +37,9 @@ class Processor {
   std::unique_ptr<classify::Classifier> classifier_;
   std::unique_ptr<embed::Encoder> encoder_;
   std::unique_ptr<filter::Prefilter> prefilter_;
+  std::optional<geo::Geocoder> geocoder_;
+  std::unique_ptr<extract::Extractor> extractor_;
+  bool locate_ = false;  // store the geocoder's resolution (it may run for extraction only)
 };
 
 // True for labels that take part in matching.
