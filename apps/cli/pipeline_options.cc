@@ -21,10 +21,19 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& out_help) 
 
 void add_model_flags(CLI::App& cmd, PipelineFlags& flags, bool with_prefilter) {
   cmd.add_option("--model-dir", flags.model_dir, "Classifier model directory (default: bundled models/classifier)");
-  cmd.add_option("--encoder", flags.encoder, "Sentence encoder: tfidf, glove-sif (default: measured best)");
+  cmd.add_option("--encoder", flags.encoder,
+                 "Sentence encoder: tfidf, glove-sif, use-lite, use-lite-int8 (default: measured best)");
+  cmd.add_option("--region", flags.region,
+                 "Event region for place names: ISO country code (NP) or bbox minlon,minlat,maxlon,maxlat");
+  cmd.add_option("--gazetteer", flags.gazetteer, "Gazetteer file (default: the one the build compiled)");
+  cmd.add_flag("--no-locate", flags.no_locate,
+               "Use geotags only; do not place posts by their place, text or the author's location");
   if (with_prefilter) {
     cmd.add_flag("--prefilter", flags.prefilter, "Keep only posts matching the request/offer patterns");
     cmd.add_option("--patterns", flags.patterns, "Prefilter pattern file (default: data/prefilter/patterns.txt)");
+    cmd.add_flag("--no-extract", flags.no_extract,
+                 "Do not extract resources, quantities, sources and contacts into the store");
+    flags.stores_extraction = true;
   }
 }
 
@@ -82,6 +91,10 @@ engine::ModelOptions model_options(const PipelineFlags& flags) {
   options.encoder = flags.encoder;
   options.prefilter = flags.prefilter;
   options.prefilter_path = flags.patterns;
+  options.region = flags.region;
+  options.gazetteer_path = flags.gazetteer;
+  options.locate = !flags.no_locate;
+  options.extract = flags.stores_extraction && !flags.no_extract;
   return options;
 }
 

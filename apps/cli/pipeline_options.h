@@ -20,6 +20,11 @@ struct PipelineFlags {
   std::string encoder;
   bool prefilter = false;
   std::string patterns;
+  std::string region;
+  std::string gazetteer;
+  bool no_locate = false;
+  bool no_extract = false;
+  bool stores_extraction = false;  // set for commands that write a store (crema run)
   std::string method = "tts";
   std::string delta_time = "30d";
   double delta_km = 10.0;
