@@ -1,6 +1,7 @@
 // crema-server: the HTTP API and dashboard over a crema store (docs/server.md).
-#include <pthread.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +14,14 @@
 #include "server.h"
 
 namespace {
+
+// SIGINT/SIGTERM may land on any thread (libraries start threads before main), so the
+// handler only writes the signal number to a pipe that one thread waits on.
+int g_signal_pipe[2] = {-1, -1};
+extern "C" void on_signal(int sig) {
+  const unsigned char b = static_cast<unsigned char>(sig);
+  [[maybe_unused]] const ssize_t n = write(g_signal_pipe[1], &b, 1);
+}
 
 int fail(const crema::Error& e, int code = 1) {
   std::fprintf(stderr, "crema-server: error: %s\n", e.message.c_str());
@@ -83,12 +92,16 @@ int main(int argc, char** argv) {
   }
   if (auto st = crema::server::validate_config(cfg); !st) return fail(st.error(), 2);
 
-  // SIGINT/SIGTERM go to one thread that stops the server; every other thread blocks them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (pipe(g_signal_pipe) != 0) {
+    std::fprintf(stderr, "crema-server: error: cannot create the signal pipe\n");
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   auto server = crema::server::ApiServer::create(cfg);
@@ -99,8 +112,9 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "crema-server: listening on %s://%s:%d/ (dashboard at /, API under /v1/)\n",
                tls ? "https" : "http", cfg.host.c_str(), *bound);
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    unsigned char sig = 0;
+    while (read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    }
     std::fprintf(stderr, "crema-server: %s received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     (*server)->stop();
   });

@@ -33,7 +33,7 @@ const key = (role) => {
 const dispatcherKey = key('dispatcher');
 const viewerKey = key('viewer');
 const portFile = path.join(work, 'port');
-const srv = spawn(SERVER, ['--db', db, '--port', '0', '--port-file', portFile], { stdio: ['ignore', 'inherit', 'inherit'] });
+const srv = spawn(SERVER, ['--db', db, '--port', '0', '--port-file', portFile], { stdio: ['ignore', 'ignore', 'inherit'] });
 let port = 0;
 for (let i = 0; i < 600 && !port; i++) {
   await sleep(100);
@@ -43,15 +43,17 @@ if (!port) { console.error('crema-server did not start'); srv.kill('SIGKILL'); p
 const base = `http://127.0.0.1:${port}`;
 const apiGet = async (p, k) => (await fetch(base + p, { headers: { Authorization: 'Bearer ' + k } })).json();
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(work, 'profile')}`],
-});
 const report = {};
+let ctx = null;
 try {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // A fresh profile directory per run (--user-data-dir, passed the way playwright wants it).
+  ctx = await chromium.launchPersistentContext(path.join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
   const errors = [];
   const external = [];
   function watch(page, name) {
@@ -162,7 +164,7 @@ try {
   console.error(e);
   failures++;
 } finally {
-  await browser.close();
+  if (ctx) await ctx.close();
   srv.kill('SIGTERM');
   const code = await new Promise((r) => srv.on('exit', (c) => r(c)));
   check(code === 0, `crema-server exited cleanly on SIGTERM (${code})`);
