@@ -26,7 +26,6 @@ find_library(PHONENUMBER_LIBRARY NAMES phonenumber REQUIRED)
 add_library(crema_dep_phonenumber INTERFACE)
 target_include_directories(crema_dep_phonenumber SYSTEM INTERFACE ${PHONENUMBER_INCLUDE_DIR})
 target_link_libraries(crema_dep_phonenumber INTERFACE ${PHONENUMBER_LIBRARY})
-pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 # Debian's dnnl-config.cmake insists on OpenCL headers (GPU runtime); crema uses the CPU engine only.
 find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
 find_library(DNNL_LIBRARY NAMES dnnl REQUIRED)

@@ -201,7 +201,7 @@ class PipelineTokenizer final : public Tokenizer {
   bool trim_offsets_ = false;
 };
 
-// libsentencepiece model (.model file). fairseq = XLM-R/CamemBERT id layout.
+// SentencePiece model (.model file, read by spm_model.h). fairseq = XLM-R/CamemBERT id layout.
 Result<std::unique_ptr<Tokenizer>> load_sentencepiece(const std::string& path, bool fairseq);
 
 }  // namespace crema::nn::tok

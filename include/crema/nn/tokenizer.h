@@ -3,8 +3,9 @@
 // A Tokenizer turns text into the token ids a transformer encoder expects, identical to what
 // Hugging Face's `tokenizers` produces for the same model folder: WordPiece (BERT, DistilBERT,
 // MPNet), byte-level BPE (RoBERTa, GPT-2), Unigram (XLM-R tokenizer.json) and SentencePiece
-// models read through libsentencepiece. The pipeline is HF's: added tokens are split off the
-// raw text, then normalizer -> pre-tokenizer -> model -> post-processor (special tokens).
+// .model files (crema's own reader, not libsentencepiece). The pipeline is HF's: added tokens
+// are split off the raw text, then normalizer -> pre-tokenizer -> model -> post-processor
+// (special tokens).
 //
 // Units: ids are vocabulary indices (int32). Offsets are byte offsets [begin, end) into the
 // text passed to encode(); special and padding tokens have {0, 0}. Lengths count tokens,
