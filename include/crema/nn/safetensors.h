@@ -62,6 +62,7 @@ class SafeTensors {
   // Validates a file held in memory; the bytes are copied. `what` names it in errors.
   static Result<SafeTensors> parse(std::string_view bytes, std::string_view what);
 
+  SafeTensors() = default;  // empty: no tensors
   SafeTensors(SafeTensors&&) noexcept;
   SafeTensors& operator=(SafeTensors&&) noexcept;
   ~SafeTensors();
@@ -76,7 +77,6 @@ class SafeTensors {
   Result<FloatTensor> get(std::string_view name) const;
 
  private:
-  SafeTensors() = default;
   static Result<SafeTensors> validate(SafeTensors st);
   struct Mapping;
   std::shared_ptr<Mapping> map_;
