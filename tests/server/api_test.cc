@@ -335,7 +335,7 @@ TEST_F(ApiTest, MatchCardAndDecisionMoveTheStatus) {
   ASSERT_TRUE(dec);
   ASSERT_EQ(dec->status, 200) << dec->body;
   auto out = parse(p, dec->body);
-  const std::string status = std::string(std::string_view(out["status"]));
+  const std::string status{std::string_view(out["status"])};
   EXPECT_TRUE(status == "served" || status == "partly_served") << dec->body;
   auto after = c.Get("/v1/requests/r1/matches", bearer(*viewer_));
   ASSERT_TRUE(after);
@@ -435,7 +435,7 @@ TEST_F(ApiTest, AdminManagesKeys) {
   ASSERT_EQ(made->status, 201) << made->body;
   simdjson::dom::parser p;
   auto doc = parse(p, made->body);
-  const std::string token = std::string(std::string_view(doc["token"]));
+  const std::string token{std::string_view(doc["token"])};
   const int64_t id = int64_t(doc["id"]);
   auto ok = c.Get("/v1/me", bearer(token));
   ASSERT_TRUE(ok);
