@@ -12,10 +12,7 @@
 namespace crema::match {
 namespace {
 
-constexpr double kEarthRadiusKm = 6371.0088;
-constexpr double kDegToRad = std::numbers::pi / 180.0;
-constexpr double kKmPerDegree = kEarthRadiusKm * kDegToRad;
-constexpr double kSlack = 1e-6;
+using detail::kKmPerDegree;
 constexpr uint64_t kUnlocatedCell = UINT64_MAX;
 
 }  // namespace
@@ -131,15 +128,10 @@ void LivePostIndex::visit(const std::optional<GeoPoint>& center, double reach_km
     if (const auto it = m.cells.find(kUnlocatedCell); it != m.cells.end()) Impl::scan(it->second, t, delta_ms, emit);
   }
   const GeoPoint p = *center;
-  const double theta = reach_km / kEarthRadiusKm * (1 + kSlack);
-  const double dlat = theta / kDegToRad;
+  const detail::CapReach reach = detail::cap_reach(p.lat, reach_km);
+  const double dlat = reach.dlat, dlon = reach.dlon;
   const int r0 = std::clamp(static_cast<int>(std::floor((std::max(-90.0, p.lat - dlat) + 90.0) / m.cell_deg)), 0, m.rows - 1);
   const int r1 = std::clamp(static_cast<int>(std::floor((std::min(90.0, p.lat + dlat) + 90.0) / m.cell_deg)), 0, m.rows - 1);
-  double dlon = 180.0;
-  const double lat_rad = std::fabs(p.lat) * kDegToRad;
-  if (lat_rad + theta < std::numbers::pi / 2) {
-    dlon = std::asin(std::min(1.0, std::sin(theta) / std::cos(lat_rad))) / kDegToRad * (1 + kSlack) + 1e-9;
-  }
   int c0 = 0, count = m.cols;
   if (dlon < 180.0) {
     const auto first = static_cast<int64_t>(std::floor((p.lon - dlon + 180.0) / m.cell_deg));

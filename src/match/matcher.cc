@@ -18,11 +18,10 @@
 namespace crema::match {
 namespace {
 
-constexpr double kEarthRadiusKm = 6371.0088;
-constexpr double kDegToRad = std::numbers::pi / 180.0;
-constexpr double kKmPerDegree = kEarthRadiusKm * kDegToRad;
-// Relative slack on the window bounds so rounding can never drop an offer inside them.
-constexpr double kSlack = 1e-6;
+using detail::kDegToRad;
+using detail::kEarthRadiusKm;
+using detail::kKmPerDegree;
+using detail::kSlack;
 // Bounds the grid's memory for tiny δ_km; rows taller than δ_km only cost speed.
 constexpr double kMaxRows = 1 << 20;
 
@@ -111,20 +110,14 @@ class GeoGrid {
   // slack) whose time is within delta_ms of t. Each offer at most once.
   template <typename Fn>
   void for_candidates(GeoPoint p, double delta_km, int64_t t, int64_t delta_ms, Fn&& fn) const {
-    const double theta = delta_km / kEarthRadiusKm * (1 + kSlack);  // angular radius
-    const double dlat = theta / kDegToRad;
+    const detail::CapReach reach = detail::cap_reach(p.lat, delta_km);
+    const double theta = reach.theta, dlat = reach.dlat, dlon = reach.dlon;
     const int r0 = row_of(std::max(-90.0, p.lat - dlat));
     const int r1 = row_of(std::min(90.0, p.lat + dlat));
     // Squared chord of the reach, with slack so rounding never drops an offer inside it.
     const double chord = theta >= std::numbers::pi ? 2.0 : 2.0 * std::sin(theta / 2);
     const double chord2 = chord * chord * (1 + 4 * kSlack) + 1e-12;
     const Unit u = unit_of(p);
-    // Longitude half-width of the spherical cap; all longitudes once the cap reaches a pole.
-    double dlon = 180.0;
-    const double lat_rad = std::fabs(p.lat) * kDegToRad;
-    if (lat_rad + theta < std::numbers::pi / 2) {
-      dlon = std::asin(std::min(1.0, std::sin(theta) / std::cos(lat_rad))) / kDegToRad * (1 + kSlack) + 1e-9;
-    }
     for (int r = r0; r <= r1; ++r) {
       const int n = cols_[static_cast<size_t>(r)];
       const double width = 360.0 / n;

@@ -6,10 +6,34 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <numbers>
 
 #include "crema/match/matcher.h"
 
 namespace crema::match::detail {
+
+inline constexpr double kEarthRadiusKm = 6371.0088;
+inline constexpr double kDegToRad = std::numbers::pi / 180.0;
+inline constexpr double kKmPerDegree = kEarthRadiusKm * kDegToRad;
+// Relative slack on the window bounds so rounding can never drop an offer inside them.
+inline constexpr double kSlack = 1e-6;
+
+// The spherical cap of radius km around a point: its angular radius (radians), and its
+// half-extent in latitude and longitude (degrees, with slack); dlon is 180 once the cap
+// reaches a pole.
+struct CapReach {
+  double theta = 0, dlat = 0, dlon = 180.0;
+};
+inline CapReach cap_reach(double lat, double km) {
+  CapReach r;
+  r.theta = km / kEarthRadiusKm * (1 + kSlack);
+  r.dlat = r.theta / kDegToRad;
+  const double lat_rad = std::fabs(lat) * kDegToRad;
+  if (lat_rad + r.theta < std::numbers::pi / 2) {
+    r.dlon = std::asin(std::min(1.0, std::sin(r.theta) / std::cos(lat_rad))) / kDegToRad * (1 + kSlack) + 1e-9;
+  }
+  return r;
+}
 
 // Coordinates outside [-90, 90] x [-180, 180] (or NaN) count as no coordinates.
 inline bool located(const MatchPost& p) {

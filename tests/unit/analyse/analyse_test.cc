@@ -1,6 +1,8 @@
 #include "crema/analyse/analyse.h"
 
 #include <gtest/gtest.h>
+
+#include "scratch_dir.h"
 #include <stdlib.h>
 
 #include <cmath>
@@ -64,22 +66,7 @@ TEST(Ratios, MapTheShareInterval) {
   EXPECT_TRUE(std::isinf(q.r_o_hi));
 }
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = ::testing::TempDir() + "crema_analyse_XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing_support::ScratchDir;
 
 constexpr int64_t kJan15 = 1736899200000;  // 2025-01-15T00:00:00Z
 constexpr int64_t kFeb02 = 1738454400000;  // 2025-02-02T00:00:00Z

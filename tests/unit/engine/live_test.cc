@@ -1,6 +1,8 @@
 // LivePipeline: live matching equals batch matching on the same posts (seeded random
 // streams), restart equivalence, expiry, decisions and bad input.
 #include <gtest/gtest.h>
+
+#include "scratch_dir.h"
 #include <stdlib.h>
 
 #include <filesystem>
@@ -14,22 +16,7 @@ namespace {
 constexpr int64_t kDay = 86'400'000;
 constexpr int64_t kT0 = 1'600'000'000'000;
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = ::testing::TempDir() + "crema_live_XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing_support::ScratchDir;
 
 LiveOptions options() {
   LiveOptions o;
