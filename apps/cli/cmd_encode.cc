@@ -26,8 +26,13 @@ int run_encode(const EncodeArgs& args, const GlobalOptions& global) {
   if (args.format != "f32" && args.format != "jsonl") return usage_error("--format must be f32 or jsonl");
   std::string name = args.encoder;
   if (args.int8) {
-    if (name != "use-lite") return usage_error("--int8 applies to --encoder use-lite");
-    name = "use-lite-int8";
+    if (name == "use-lite") {
+      name = "use-lite-int8";
+    } else if (name.rfind("hf:", 0) == 0) {
+      name = "hf-int8:" + name.substr(3);
+    } else {
+      return usage_error("--int8 applies to --encoder use-lite and hf:DIR");
+    }
   }
   auto encoder = embed::make_encoder(name);
   if (!encoder) return report_error(encoder.error());
@@ -99,7 +104,7 @@ void install_encode(CLI::App& app, GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<EncodeArgs>();
   CLI::App* cmd = app.add_subcommand("encode", "Sentence vectors for posts (JSONL/CSV in, f32 or JSONL out)");
   cmd->add_option("--encoder", args->encoder, "use-lite (default), glove-sif, tfidf, tfidf-<dim>");
-  cmd->add_flag("--int8", args->int8, "int8 linear layers (use-lite only)");
+  cmd->add_flag("--int8", args->int8, "int8 linear layers (use-lite, hf:DIR)");
   cmd->add_option("--in", args->in, "Posts file (JSONL, CSV or TSV; - = stdin)")->required();
   cmd->add_option("--out", args->out, "Output file")->required();
   cmd->add_option("--format", args->format, "f32 (raw little-endian rows + <out>.ids) or jsonl");
