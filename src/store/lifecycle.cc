@@ -204,24 +204,8 @@ Result<Store::LiveBatchResult> SqliteStore::write_live_batch(int64_t run_id, con
     if (!del) return tl::unexpected(del.error());
     (*del)->bind(1, std::string_view(list.request_id));
     if (auto status = (*del)->run(); !status) return tl::unexpected(status.error());
-    auto ins = db_.cached(R"sql(
-INSERT INTO matches (request_id, rank, offer_id, score, s_text, w_time, w_loc, km, run_id)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql",
-                          "preparing the match insert");
-    if (!ins) return tl::unexpected(ins.error());
     for (const StoredMatch& m : list.matches) {
-      sqlite::Statement& s = **ins;
-      s.reset();
-      s.bind(1, std::string_view(list.request_id));
-      s.bind(2, static_cast<int64_t>(m.rank));
-      s.bind(3, std::string_view(m.offer_id));
-      s.bind(4, static_cast<double>(m.score));
-      s.bind(5, static_cast<double>(m.s_text));
-      s.bind(6, static_cast<double>(m.w_time));
-      s.bind(7, static_cast<double>(m.w_loc));
-      if (m.km >= 0) s.bind(8, m.km);
-      s.bind(9, run_id);
-      if (auto status = s.run(); !status) return tl::unexpected(status.error());
+      if (auto status = insert_match(list.request_id, m, run_id); !status) return tl::unexpected(status.error());
     }
   }
 

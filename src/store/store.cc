@@ -610,30 +610,35 @@ Status SqliteStore::replace_matches(int64_t run_id, std::span<const StoredMatch>
     if (!*row) return tl::unexpected(invalid("replace_matches: no run " + std::to_string(run_id)));
   }
   if (auto status = db_.exec("DELETE FROM matches", "clearing matches"); !status) return status;
+  for (const StoredMatch& m : matches) {
+    if (auto status = insert_match(m.request_id, m, run_id); !status) return status;
+  }
+  return txn->commit();
+}
+
+Status SqliteStore::insert_match(std::string_view request_id, const StoredMatch& m, int64_t run_id) {
   auto stmt = db_.cached(R"sql(
 INSERT INTO matches (request_id, rank, offer_id, score, s_text, w_time, w_loc, km, run_id)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql",
                          "preparing the match insert");
   if (!stmt) return tl::unexpected(stmt.error());
   sqlite::Statement& s = **stmt;
-  for (const StoredMatch& m : matches) {
-    s.reset();
-    s.bind(1, std::string_view(m.request_id));
-    s.bind(2, static_cast<int64_t>(m.rank));
-    s.bind(3, std::string_view(m.offer_id));
-    s.bind(4, static_cast<double>(m.score));
-    s.bind(5, static_cast<double>(m.s_text));
-    s.bind(6, static_cast<double>(m.w_time));
-    s.bind(7, static_cast<double>(m.w_loc));
-    if (m.km >= 0) s.bind(8, m.km);  // else NULL: a side has no coordinates
-    s.bind(9, run_id);
-    if (auto status = s.run(); !status) {
-      Error e = status.error();
-      e.message += " (storing match " + std::to_string(m.rank) + " of request '" + m.request_id + "')";
-      return tl::unexpected(e);
-    }
+  s.reset();
+  s.bind(1, request_id);
+  s.bind(2, static_cast<int64_t>(m.rank));
+  s.bind(3, std::string_view(m.offer_id));
+  s.bind(4, static_cast<double>(m.score));
+  s.bind(5, static_cast<double>(m.s_text));
+  s.bind(6, static_cast<double>(m.w_time));
+  s.bind(7, static_cast<double>(m.w_loc));
+  if (m.km >= 0) s.bind(8, m.km);  // else NULL: a side has no coordinates
+  s.bind(9, run_id);
+  if (auto status = s.run(); !status) {
+    Error e = status.error();
+    e.message += " (storing match " + std::to_string(m.rank) + " of request '" + std::string(request_id) + "')";
+    return tl::unexpected(e);
   }
-  return txn->commit();
+  return {};
 }
 
 Result<Counts> SqliteStore::counts() {

@@ -67,6 +67,9 @@ class SqliteStore final : public Store {
   Result<Event> change_status(const std::string& request_id, RequestStatus from, RequestStatus to,
                               std::string_view reason, std::string_view offer_id, int64_t at_ms);
   Result<int64_t> append_event(EventType type, std::string_view payload_json, int64_t at_ms);
+  // Inserts one match row of request_id (m.request_id is not read) inside the caller's
+  // transaction; the error names the rank and request.
+  Status insert_match(std::string_view request_id, const StoredMatch& m, int64_t run_id);
 
   sqlite::Database db_;
   int version_;
