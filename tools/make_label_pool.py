@@ -20,7 +20,7 @@ Writes:
 Deterministic: the same inputs and --seed give the same bytes.
 
 Usage (from the repository root):
-  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4
+  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200
 Python 3 standard library only.
 """
 
@@ -265,6 +265,30 @@ def read_crisislex(shared):
     return out
 
 
+def read_crisislex_t6(shared):
+    """CrisisLex T6 (English, on/off-topic only): candidates for the extension phase."""
+    folder = os.path.join(shared, "crisislex_t6")
+    out = []
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith("-ontopic_offtopic.csv.gz"):
+            continue
+        event = name[:-len("-ontopic_offtopic.csv.gz")]
+        with gzip.open(os.path.join(folder, name), "rt", encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            next(reader, None)
+            for row in reader:
+                if len(row) < 3:
+                    continue
+                text = clean(row[1])
+                if not text:
+                    continue
+                out.append({"text": text, "source": "crisislex_t6",
+                            "source_id": event + "/" + row[0].strip().strip("'"), "event": event,
+                            "lang_hint": "en", "licence": CRISISLEX_LICENCE,
+                            "_tags": {"relevance": row[2].strip()}})
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # Drawing.
 
@@ -359,25 +383,71 @@ def build(args):
     # Shuffle so every chunk mixes sources, then number.
     posts = pool.posts
     rng.shuffle(posts)
+    for i, p in enumerate(posts, 1):
+        p["pool_id"] = "p%05d" % i
+    first_extension_chunk = (len(posts) + CHUNK_SIZE - 1) // CHUNK_SIZE + 1
+
+    # Extension (second round): more real offers and request_and_offer posts, the classes the
+    # first round found too rare (243 offers, 14 both in 4,981 posts). Drawn after the first
+    # round with its own seeded generator, so the first round's pool ids and chunks are
+    # unchanged; its chunks start on a new chunk file.
+    if args.extension > 0:
+        ext_rng = random.Random(args.seed * 1000 + 1)
+        pool.rng = ext_rng
+        before = len(pool.posts)
+        t6 = read_crisislex_t6(args.shared)
+        for c in t6:
+            c["_fired"] = fired(patterns, c["text"])
+        offer_cues = {"dm_me", "can_help", "free_for", "giving_away", "collecting", "drop_off",
+                      "volunteers_needed", "offer_words", "donation"}
+        budget = args.extension
+        # Remaining CrisisLex T26 donation/volunteering tweets (every event, every language).
+        n = pool.draw(donations, budget * 2 // 5, "ext_crisislex_donations_volunteering")
+        # Tweets where an offer cue fires: T26 outside the donations class, and T6 on-topic.
+        n += pool.draw([c for c in others if offer_cues & set(c["_fired"])], budget // 5,
+                       "ext_crisislex_offer_cue")
+        t6_on = [c for c in t6 if c["_tags"]["relevance"] == "on-topic"]
+        n += pool.draw([c for c in t6_on if offer_cues & set(c["_fired"])], budget * 3 // 10,
+                       "ext_crisislex_t6_offer_cue")
+        # Figure Eight originals with an offer cue (non-English offers are the rarest cell).
+        n += pool.draw([c for c in orig if specific(c["_fired"])], budget // 20,
+                       "ext_figure8_prefilter_original")
+        # Ordinary on-topic T6 tweets so the extension is not all offers.
+        pool.draw(t6_on, budget - n, "ext_crisislex_t6_ordinary")
+        ext = pool.posts[before:]
+        ext_rng.shuffle(ext)
+        for i, p in enumerate(ext, before + 1):
+            p["pool_id"] = "p%05d" % i
+        posts = pool.posts[:before] + ext
+    else:
+        ext = []
+
     os.makedirs(os.path.join(args.out, "chunks"), exist_ok=True)
     for old in os.listdir(os.path.join(args.out, "chunks")):
         if old.startswith("chunk_") and old.endswith(".jsonl"):
             os.remove(os.path.join(args.out, "chunks", old))
     fields = ("pool_id", "text", "source", "source_id", "event", "lang_hint", "licence", "stratum")
     with open(os.path.join(args.out, "pool.jsonl"), "w", encoding="utf-8", newline="\n") as f:
-        for i, p in enumerate(posts, 1):
-            p["pool_id"] = "p%05d" % i
+        for p in posts:
             f.write(json.dumps({k: p[k] for k in fields}, ensure_ascii=False) + "\n")
-    n_chunks = (len(posts) + CHUNK_SIZE - 1) // CHUNK_SIZE
-    for k in range(n_chunks):
-        with open(os.path.join(args.out, "chunks", "chunk_%02d.jsonl" % (k + 1)), "w", encoding="utf-8",
-                  newline="\n") as f:
-            for p in posts[k * CHUNK_SIZE:(k + 1) * CHUNK_SIZE]:
-                f.write(json.dumps({"pool_id": p["pool_id"], "text": p["text"]}, ensure_ascii=False) + "\n")
+
+    def write_chunks(group, first):
+        count = (len(group) + CHUNK_SIZE - 1) // CHUNK_SIZE
+        for k in range(count):
+            with open(os.path.join(args.out, "chunks", "chunk_%02d.jsonl" % (first + k)), "w",
+                      encoding="utf-8", newline="\n") as f:
+                for p in group[k * CHUNK_SIZE:(k + 1) * CHUNK_SIZE]:
+                    f.write(json.dumps({"pool_id": p["pool_id"], "text": p["text"]}, ensure_ascii=False) + "\n")
+        return count
+
+    n_chunks = write_chunks(posts[:len(posts) - len(ext)], 1)
+    n_chunks += write_chunks(ext, first_extension_chunk)
 
     counts = {
         "total": len(posts),
         "chunks": n_chunks,
+        "extension": len(ext),
+        "extension_first_chunk": first_extension_chunk if ext else None,
         "source": collections.Counter(p["source"] for p in posts),
         "lang_hint": collections.Counter(p["lang_hint"] for p in posts),
         "stratum": collections.Counter(p["stratum"] for p in posts),
@@ -398,6 +468,8 @@ def main():
     parser.add_argument("--patterns", default="data/prefilter/patterns.txt")
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--extension", type=int, default=0,
+                        help="posts in the second round (rare-class enrichment); 0 = first round only")
     args = parser.parse_args()
     build(args)
 
