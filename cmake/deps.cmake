@@ -43,6 +43,13 @@ find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
 add_library(crema_dep_hnswlib INTERFACE)
 target_include_directories(crema_dep_hnswlib SYSTEM INTERFACE ${HNSWLIB_INCLUDE_DIR})
 
+# Min-cost flow for quantity-aware allocation (match): LEMON used header-only (NetworkSimplex,
+# Preflow are templates), so nothing is linked; Debian's lemon.pc names the wrong libdir.
+find_path(LEMON_INCLUDE_DIR lemon/network_simplex.h REQUIRED)
+add_library(crema_dep_lemon INTERFACE)
+target_include_directories(crema_dep_lemon SYSTEM INTERFACE ${LEMON_INCLUDE_DIR})
+target_compile_definitions(crema_dep_lemon INTERFACE LEMON_ONLY_TEMPLATES)
+
 if(CREMA_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
