@@ -2,7 +2,7 @@
 //
 //   build/<release>/bench/match_index_bench [--sizes 10000,100000,1000000] [--dims 384,512]
 //       [--requests 10000] [--k 100] [--backends "exact-window;flat;ivf1024,flat;ivf1024,pq32;hnsw32;hnswlib32"]
-//       [--max-graph 100000] [--threads 2] [--out table.md]
+//       [--max-graph 100000] [--ef-construction 200] [--nprobe 32] [--threads 2] [--out table.md]
 //
 // Offers and requests are placed in GeoNames cities (data/geonames/cities15000.txt.gz, read
 // through gzip -dc) drawn by population, scattered around the centre by a few km that grow
@@ -13,7 +13,11 @@
 // exact-window result, checked identical to brute force (every offer scored) on a sample of
 // requests per size; ann backends are CReMa's hybrid (k textually nearest, re-ranked).
 // Graph indexes (hnsw*) are skipped above --max-graph offers (their build dominates the
-// run on small machines); flat ann is queried on a sample at large sizes (exhaustive).
+// run on small machines; --ef-construction trades build time for graph quality); flat ann
+// is queried on a sample at large sizes (exhaustive). Memory is the search structure; the
+// process's peak RSS is printed at the end.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -153,7 +157,7 @@ int main(int argc, char** argv) {
   std::string sizes_arg = "10000,100000,1000000", dims_arg = "384,512", out_path;
   std::string backends_arg = "exact-window;flat;ivf1024,flat;ivf1024,pq32;hnsw32;hnswlib32";
   size_t requests = 10000, max_graph = 100000;
-  int k = 100, threads = 2;
+  int k = 100, threads = 2, ef_construction = 200, nprobe = 32;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--sizes") sizes_arg = v;
@@ -163,6 +167,8 @@ int main(int argc, char** argv) {
     else if (a == "--backends") backends_arg = v;
     else if (a == "--max-graph") max_graph = std::stoul(v);
     else if (a == "--threads") threads = std::stoi(v);
+    else if (a == "--ef-construction") ef_construction = std::stoi(v);
+    else if (a == "--nprobe") nprobe = std::stoi(v);
     else if (a == "--out") out_path = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
@@ -181,7 +187,8 @@ int main(int argc, char** argv) {
   std::string table =
       "| offers | dim | search | build s | memory MB | p50 ms | p99 ms | req/s | recall@1 | recall@3 |\n"
       "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
-  std::printf("%zu cities; %zu requests; k = %d; %d threads\n%s", cities.size(), requests, k, threads, table.c_str());
+  std::printf("%zu cities; %zu requests; k = %d; ef_construction = %d; nprobe = %d; %d threads\n%s", cities.size(),
+              requests, k, ef_construction, nprobe, threads, table.c_str());
   std::fflush(stdout);
   for (const auto& dim_s : split(dims_arg, ',')) {
     const size_t dim = std::stoul(dim_s);
@@ -212,6 +219,8 @@ int main(int argc, char** argv) {
           p.search = *parse_search_mode("ann:" + backend, k);
           IndexOptions io;
           io.threads = threads;
+          io.ef_construction = ef_construction;
+          io.nprobe = nprobe;
           auto index = make_index(backend, dim, io);
           if (!index) {
             std::fprintf(stderr, "%s: %s\n", backend.c_str(), index.error().message.c_str());
@@ -288,6 +297,9 @@ int main(int argc, char** argv) {
       }
     }
   }
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("peak RSS %.0f MB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
   if (!out_path.empty()) {
     if (FILE* f = std::fopen(out_path.c_str(), "w")) {
       std::fputs(table.c_str(), f);
