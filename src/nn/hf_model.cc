@@ -1,4 +1,4 @@
-// Hugging Face encoders (model.h): config.json, safetensors weights, a packed post-LN
+// Hugging Face encoders (model.h): config.json, safetensors or torch weights, a packed post-LN
 // transformer forward pass and the pooling / classification heads.
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "crema/common/file_io.h"
 #include "crema/common/parallel.h"
 #include "crema/nn/model.h"
-#include "crema/nn/safetensors.h"
+#include "crema/nn/weights_file.h"
 #include "gemm.h"
 #include "hf_kernels.h"
 
@@ -45,7 +45,7 @@ int relative_bucket(int rel, int buckets) {
 }  // namespace
 
 struct HfModel::Impl {
-  SafeTensors weights;
+  std::unique_ptr<TensorFile> weights;
   FloatTensor word, pos, type;  // type may be empty (DistilBERT, MPNet)
   FloatTensor emb_ln_g, emb_ln_b;
   struct Layer {
@@ -54,7 +54,8 @@ struct HfModel::Impl {
   };
   std::vector<Layer> layers;
   FloatTensor rel_bias;  // MPNet [buckets, heads]
-  enum class Head { kNone, kBertPooler, kDenseTanh, kDenseRelu } head = Head::kNone;
+  // kMeanLinear: CHO §3.4, one linear layer over the mean-pooled last hidden states.
+  enum class Head { kNone, kBertPooler, kDenseTanh, kDenseRelu, kMeanLinear } head = Head::kNone;
   std::unique_ptr<Linear> head_dense, head_out;
   size_t H = 0, A = 0, I = 0;
   int32_t pos_offset = 0;
@@ -70,7 +71,7 @@ struct HfModel::Impl {
 namespace {
 
 struct Loader {
-  const SafeTensors& st;
+  const TensorFile& st;
   std::string prefix;  // "bert." etc.
   std::string error;
 
@@ -136,9 +137,14 @@ Result<HfConfig> parse_hf_config(std::string_view json, std::string_view what) {
   const simdjson::padded_string text(json);
   if (parser.parse(text).get(root) || !root.is_object()) return corrupt("not a JSON object");
   HfConfig c;
+  if (simdjson::dom::array archs; !root["architectures"].get_array().get(archs))
+    for (const auto a : archs)
+      if (std::string_view name; !a.get_string().get(name) && name == kMeanPoolClassifier) c.mean_pool_head = true;
   std::string_view mt;
   if (!root["model_type"].get_string().get(mt)) {
     c.model_type = std::string(mt);
+  } else if (c.mean_pool_head) {
+    return corrupt(std::string(kMeanPoolClassifier) + " needs \"model_type\" to name the encoder family");
   } else {
     simdjson::dom::array archs;
     std::string_view a;
@@ -237,7 +243,7 @@ Result<std::unique_ptr<HfModel>> HfModel::load(const std::filesystem::path& dir,
   if (!text) return tl::unexpected(text.error());
   auto config = parse_hf_config(*text, config_path);
   if (!config) return tl::unexpected(config.error());
-  auto st = SafeTensors::open((dir / "model.safetensors").string());
+  auto st = open_model_weights(dir);
   if (!st) return tl::unexpected(st.error());
   auto tok = load_tokenizer(dir);
   if (!tok) return tl::unexpected(tok.error());
@@ -262,7 +268,7 @@ Result<std::unique_ptr<HfModel>> HfModel::load(const std::filesystem::path& dir,
   m->max_tokens_ = std::min(kMaxTokens, c.max_positions - static_cast<size_t>(I.pos_offset));
 
   const char* prefixes[] = {"bert.", "roberta.", "roberta.", "distilbert.", "mpnet."};
-  Loader L{I.weights, prefixes[static_cast<int>(c.arch)], {}};
+  Loader L{*I.weights, prefixes[static_cast<int>(c.arch)], {}};
   const bool int8 = precision == Precision::kInt8;
   const auto H = static_cast<int64_t>(c.hidden);
   I.word = L.get("embeddings.word_embeddings.weight", {static_cast<int64_t>(c.vocab), H});
@@ -306,7 +312,13 @@ Result<std::unique_ptr<HfModel>> HfModel::load(const std::filesystem::path& dir,
 
   // Classification head, when the folder has one; its width fixes the label count.
   std::string out_name;
-  if (c.arch == HfArch::kBert && L.has("classifier.weight")) {
+  if (c.mean_pool_head) {
+    I.head = Impl::Head::kMeanLinear;
+    out_name = "classifier";
+    if (!L.has("classifier.weight"))
+      return make_error(ErrorCode::kCorrupt, I.weights->path() + ": missing tensor 'classifier.weight' of the " +
+                                                 kMeanPoolClassifier + " head (config.json architectures)");
+  } else if (c.arch == HfArch::kBert && L.has("classifier.weight")) {
     I.head = Impl::Head::kBertPooler;
     I.head_dense = L.linear("pooler.dense", c.hidden, c.hidden, false);
     out_name = "classifier";
@@ -322,7 +334,7 @@ Result<std::unique_ptr<HfModel>> HfModel::load(const std::filesystem::path& dir,
   if (I.head != Impl::Head::kNone) {
     const StTensorInfo* w = L.find(out_name + ".weight");
     if (w->shape.size() != 2 || w->shape[0] < 1 || w->shape[0] > 100000)
-      return make_error(ErrorCode::kCorrupt, I.weights.path() + ": tensor '" + w->name + "' has shape " +
+      return make_error(ErrorCode::kCorrupt, I.weights->path() + ": tensor '" + w->name + "' has shape " +
                                                  shape_text(w->shape) + ", expected [labels, hidden]");
     const auto n = static_cast<size_t>(w->shape[0]);
     I.head_out = L.linear(out_name, c.hidden, n, false);
@@ -388,6 +400,10 @@ void HfModel::Impl::forward(std::span<const std::vector<int32_t>* const> ids, st
 }
 
 void HfModel::Impl::run_head(const float* first, size_t rows, float* logits) const {
+  if (head == Head::kMeanLinear) {
+    head_out->forward(first, rows, logits);
+    return;
+  }
   std::vector<float> h(rows * H);
   head_dense->forward(first, rows, h.data());
   for (auto& v : h) v = head == Head::kDenseRelu ? std::max(v, 0.0f) : std::tanh(v);
@@ -450,6 +466,26 @@ void for_sorted_batches(std::span<const std::vector<int32_t>> ids, int threads, 
   });
 }
 
+// Pools the packed last hidden states x of batch into one row of H per sentence.
+void pool(const std::vector<float>& x, std::span<const std::vector<int32_t>* const> batch, size_t H, Pooling pooling,
+          float* out) {
+  size_t row = 0;
+  for (size_t s = 0; s < batch.size(); ++s) {
+    const size_t len = batch[s]->size();
+    float* o = out + s * H;
+    if (pooling == Pooling::kCls) {
+      std::copy_n(x.data() + row * H, H, o);
+    } else {
+      std::fill(o, o + H, 0.0f);
+      for (size_t t = row; t < row + len; ++t)
+        for (size_t i = 0; i < H; ++i) o[i] += x[t * H + i];
+      const float inv = 1.0f / static_cast<float>(len);
+      for (size_t i = 0; i < H; ++i) o[i] *= inv;
+    }
+    row += len;
+  }
+}
+
 }  // namespace
 
 Status HfModel::embed_ids(std::span<const std::vector<int32_t>> ids, Pooling pooling, std::span<float> out,
@@ -460,23 +496,10 @@ Status HfModel::embed_ids(std::span<const std::vector<int32_t>> ids, Pooling poo
                                                        " floats, expected " + std::to_string(ids.size() * H));
   if (auto st = check_ids(ids); !st) return st;
   for_sorted_batches(ids, threads, [&](std::span<const std::vector<int32_t>* const> batch, std::span<const size_t> idx) {
-    std::vector<float> x;
+    std::vector<float> x, pooled(batch.size() * H);
     impl_->forward(batch, x);
-    size_t row = 0;
-    for (size_t s = 0; s < batch.size(); ++s) {
-      const size_t len = batch[s]->size();
-      float* o = out.data() + idx[s] * H;
-      if (pooling == Pooling::kCls) {
-        std::copy_n(x.data() + row * H, H, o);
-      } else {
-        std::fill(o, o + H, 0.0f);
-        for (size_t t = row; t < row + len; ++t)
-          for (size_t i = 0; i < H; ++i) o[i] += x[t * H + i];
-        const float inv = 1.0f / static_cast<float>(len);
-        for (size_t i = 0; i < H; ++i) o[i] *= inv;
-      }
-      row += len;
-    }
+    pool(x, batch, H, pooling, pooled.data());
+    for (size_t s = 0; s < batch.size(); ++s) std::copy_n(pooled.data() + s * H, H, out.data() + idx[s] * H);
   });
   return {};
 }
@@ -495,14 +518,10 @@ Status HfModel::classify_ids(std::span<const std::vector<int32_t>> ids, std::spa
                                                        " floats, expected " + std::to_string(ids.size() * n));
   if (auto st = check_ids(ids); !st) return st;
   for_sorted_batches(ids, threads, [&](std::span<const std::vector<int32_t>* const> batch, std::span<const size_t> idx) {
-    std::vector<float> x, first(batch.size() * H), logits(batch.size() * n);
+    std::vector<float> x, pooled(batch.size() * H), logits(batch.size() * n);
     impl_->forward(batch, x);
-    size_t row = 0;
-    for (size_t s = 0; s < batch.size(); ++s) {
-      std::copy_n(x.data() + row * H, H, first.data() + s * H);
-      row += batch[s]->size();
-    }
-    impl_->run_head(first.data(), batch.size(), logits.data());
+    pool(x, batch, H, impl_->head == Impl::Head::kMeanLinear ? Pooling::kMean : Pooling::kCls, pooled.data());
+    impl_->run_head(pooled.data(), batch.size(), logits.data());
     for (size_t s = 0; s < batch.size(); ++s) std::copy_n(logits.data() + s * n, n, out.data() + idx[s] * n);
   });
   return {};

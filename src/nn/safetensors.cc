@@ -1,18 +1,12 @@
 // Safetensors reader (safetensors.h): mmap, bounds-checked header, zero-copy F32.
 #include "crema/nn/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <simdjson.h>
 
-#include "half.h"
+#include "mapped_file.h"
 
 namespace crema::nn {
 namespace {
@@ -22,8 +16,6 @@ constexpr int64_t kMaxElements = int64_t{1} << 31;
 // Real headers are kilobytes; this bounds the JSON parse of a hostile file.
 constexpr uint64_t kMaxHeaderBytes = uint64_t{100} << 20;
 
-size_t dtype_size(StDType d) { return d == StDType::kF32 ? 4 : 2; }
-
 std::string shape_text(const std::vector<int64_t>& s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
@@ -32,78 +24,22 @@ std::string shape_text(const std::vector<int64_t>& s) {
 
 }  // namespace
 
-struct SafeTensors::Mapping {
-  const char* data = nullptr;
-  size_t size = 0;
-  void* mapped = nullptr;  // munmap on destruction when set
-  std::string copy;        // parse(): owned bytes
-  Mapping() = default;
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  ~Mapping() {
-    if (mapped) munmap(mapped, size);
-  }
-};
-
-int64_t StTensorInfo::numel() const {
-  int64_t n = 1;
-  for (const int64_t d : shape) n *= d;
-  return n;
-}
-
-FloatTensor::FloatTensor(FloatTensor&& o) noexcept { *this = std::move(o); }
-
-FloatTensor& FloatTensor::operator=(FloatTensor&& o) noexcept {
-  const bool own = !o.owned.empty() && o.data.data() == o.owned.data();
-  shape = std::move(o.shape);
-  owned = std::move(o.owned);
-  data = own ? std::span<const float>(owned) : o.data;
-  o.data = {};
-  return *this;
-}
-
 SafeTensors::SafeTensors(SafeTensors&&) noexcept = default;
 SafeTensors& SafeTensors::operator=(SafeTensors&&) noexcept = default;
 SafeTensors::~SafeTensors() = default;
 
 Result<SafeTensors> SafeTensors::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    return make_error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIoError,
-                      path + ": " + std::strerror(err));
-  }
-  struct stat sb {};
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    ::close(fd);
-    return make_error(ErrorCode::kIoError, path + ": not a regular file");
-  }
-  auto map = std::make_shared<Mapping>();
-  map->size = static_cast<size_t>(sb.st_size);
-  if (map->size > 0) {
-    void* p = mmap(nullptr, map->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      const int err = errno;
-      ::close(fd);
-      return make_error(ErrorCode::kIoError, path + ": mmap failed: " + std::strerror(err));
-    }
-    map->mapped = p;
-    map->data = static_cast<const char*>(p);
-  }
-  ::close(fd);
+  auto map = detail::MappedFile::open(path);
+  if (!map) return tl::unexpected(map.error());
   SafeTensors st;
-  st.map_ = std::move(map);
+  st.map_ = std::move(*map);
   st.path_ = path;
   return validate(std::move(st));
 }
 
 Result<SafeTensors> SafeTensors::parse(std::string_view bytes, std::string_view what) {
-  auto map = std::make_shared<Mapping>();
-  map->copy.assign(bytes);
-  map->data = map->copy.data();
-  map->size = map->copy.size();
   SafeTensors st;
-  st.map_ = std::move(map);
+  st.map_ = detail::MappedFile::copy(bytes);
   st.path_ = std::string(what);
   return validate(std::move(st));
 }
@@ -194,27 +130,7 @@ const StTensorInfo* SafeTensors::find(std::string_view name) const {
 Result<FloatTensor> SafeTensors::get(std::string_view name) const {
   const StTensorInfo* t = find(name);
   if (!t) return make_error(ErrorCode::kNotFound, path_ + ": no tensor '" + std::string(name) + "'");
-  FloatTensor out;
-  out.shape = t->shape;
-  const auto n = static_cast<size_t>(t->numel());
-  const char* src = map_->data + t->offset;
-  if (t->dtype == StDType::kF32 && std::endian::native == std::endian::little &&
-      reinterpret_cast<uintptr_t>(src) % alignof(float) == 0) {
-    out.data = std::span<const float>(reinterpret_cast<const float*>(src), n);
-    return out;
-  }
-  out.owned.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (t->dtype == StDType::kF32) {
-      std::memcpy(&out.owned[i], src + 4 * i, 4);
-    } else {
-      uint16_t h = 0;
-      std::memcpy(&h, src + 2 * i, 2);
-      out.owned[i] = t->dtype == StDType::kF16 ? half_to_float(h) : std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
-    }
-  }
-  out.data = out.owned;
-  return out;
+  return detail::float_tensor(*map_, *t, path_);
 }
 
 }  // namespace crema::nn

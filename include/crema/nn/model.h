@@ -1,8 +1,8 @@
 // crema/nn/model.h: Hugging Face transformer encoders run natively (BERT, RoBERTa,
 // XLM-RoBERTa, DistilBERT, MPNet), fp32 or int8.
 //
-// A model folder holds config.json, model.safetensors (F32/F16/BF16, see safetensors.h) and
-// tokenizer files (tokenizer.h). config.json's "model_type" (or "architectures") picks the
+// A model folder holds config.json, the weights (model.safetensors, see safetensors.h, else
+// pytorch_model.bin, see torch_bin.h; F32/F16/BF16) and tokenizer files (tokenizer.h). config.json's "model_type" (or "architectures") picks the
 // family; hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
 // hidden_act (gelu = erf form, gelu_new / gelu_pytorch_tanh, relu), layer_norm_eps,
 // max_position_embeddings, pad_token_id and id2label are read (DistilBERT: dim, n_layers,
@@ -15,7 +15,10 @@
 // relative position bias (32 buckets, max distance 128) to the attention scores.
 // Heads: pooling (mean over the tokens with attention mask 1, CReMa §III-C, or the first
 // token) and *ForSequenceClassification (BERT pooler+tanh+classifier; RoBERTa/XLM-R/MPNet
-// classifier.dense+tanh+out_proj on the first token; DistilBERT pre_classifier+ReLU+classifier).
+// classifier.dense+tanh+out_proj on the first token; DistilBERT pre_classifier+ReLU+classifier)
+// and CHO §3.4's head: config.json "architectures": ["CremaMeanPoolClassifier"] (with
+// "model_type" naming the encoder family) declares one linear layer `classifier.weight`
+// [labels, hidden] + `classifier.bias` [labels] over the mean-pooled last hidden states.
 //
 // Execution: texts are tokenised (truncated to the positions the model has, at most 512),
 // sorted by length, packed back to back without padding in sub-batches split over threads.
@@ -25,7 +28,8 @@
 // Ownership and threads: load() copies the weights it needs; a loaded model is immutable and
 // every const member may be called from any number of threads.
 // Failures: load() gives kNotFound for a missing file, kCorrupt naming the file and tensor
-// for a missing or misshapen tensor, kUnsupported for an unknown model_type.
+// for a missing or misshapen tensor, kUnsupported for an unknown model_type; weight-file
+// errors as safetensors.h / torch_bin.h give them.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +49,9 @@ namespace crema::nn {
 
 enum class HfArch { kBert, kRoberta, kXlmRoberta, kDistilBert, kMpnet };
 
+// The architectures name that declares CHO's mean-pooling + linear classification head.
+inline constexpr const char* kMeanPoolClassifier = "CremaMeanPoolClassifier";
+
 enum class Pooling {
   kMean,  // mean of the last hidden states over tokens with attention mask 1 (specials included)
   kCls,   // the first token's last hidden state
@@ -60,6 +67,7 @@ struct HfConfig {
   std::string activation = "gelu";
   std::vector<std::string> labels;  // id2label by id; empty without a classification head
   size_t relative_buckets = 32;     // MPNet
+  bool mean_pool_head = false;      // architectures lists kMeanPoolClassifier (CHO §3.4)
 };
 
 // Parses config.json text; `what` names it in errors.
@@ -67,7 +75,8 @@ Result<HfConfig> parse_hf_config(std::string_view json, std::string_view what);
 
 class HfModel {
  public:
-  // Loads dir/config.json, dir/model.safetensors and the tokenizer in dir.
+  // Loads dir/config.json, dir/model.safetensors (else dir/pytorch_model.bin) and the
+  // tokenizer in dir.
   static Result<std::unique_ptr<HfModel>> load(const std::filesystem::path& dir, Precision precision);
   ~HfModel();
 
@@ -92,7 +101,7 @@ class HfModel {
   Status embed(std::span<const std::string_view> texts, Pooling pooling, std::span<float> out,
                int threads = 1) const;
   // Classification logits, out.size() == ids.size() * labels().size(); kInvalidArgument
-  // when the folder has no classification head.
+  // when the folder has no classification head. Heads run in fp32 at either precision.
   Status classify_ids(std::span<const std::vector<int32_t>> ids, std::span<float> out, int threads = 1) const;
   Status classify(std::span<const std::string_view> texts, std::span<float> out, int threads = 1) const;
 

@@ -13,7 +13,8 @@
 // Ownership and threads: a SafeTensors owns its mapping; FloatTensor views of F32 tensors
 // point into it (zero copy) and stay valid while the SafeTensors lives. F16/BF16 tensors
 // (and F32 tensors at a misaligned offset) are converted into memory the FloatTensor owns.
-// All const members may be called from any number of threads.
+// All const members may be called from any number of threads. StTensorInfo, FloatTensor and
+// the TensorFile interface it implements are in weights_file.h.
 #pragma once
 
 #include <cstddef>
@@ -26,35 +27,11 @@
 #include <vector>
 
 #include "crema/common/result.h"
+#include "crema/nn/weights_file.h"
 
 namespace crema::nn {
 
-enum class StDType : uint8_t { kF32, kF16, kBF16 };
-
-// One header entry. offset/bytes are absolute within the file.
-struct StTensorInfo {
-  std::string name;
-  StDType dtype = StDType::kF32;
-  std::vector<int64_t> shape;
-  size_t offset = 0;
-  size_t bytes = 0;
-  int64_t numel() const;
-};
-
-// fp32 values of one tensor, row-major. `data` points either into the SafeTensors mapping
-// or into `owned`.
-struct FloatTensor {
-  std::vector<int64_t> shape;
-  std::span<const float> data;
-  std::vector<float> owned;
-  FloatTensor() = default;
-  FloatTensor(FloatTensor&& o) noexcept;
-  FloatTensor& operator=(FloatTensor&& o) noexcept;
-  FloatTensor(const FloatTensor&) = delete;
-  FloatTensor& operator=(const FloatTensor&) = delete;
-};
-
-class SafeTensors {
+class SafeTensors final : public TensorFile {
  public:
   // Maps and validates path. kNotFound / kIoError when it cannot be read, kCorrupt or
   // kUnsupported naming the path and tensor otherwise.
@@ -65,21 +42,20 @@ class SafeTensors {
   SafeTensors() = default;  // empty: no tensors
   SafeTensors(SafeTensors&&) noexcept;
   SafeTensors& operator=(SafeTensors&&) noexcept;
-  ~SafeTensors();
+  ~SafeTensors() override;
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const override { return path_; }
   // Entries in file order.
-  const std::vector<StTensorInfo>& tensors() const { return tensors_; }
+  const std::vector<StTensorInfo>& tensors() const override { return tensors_; }
   const std::vector<std::pair<std::string, std::string>>& metadata() const { return metadata_; }
   // The entry called name, or nullptr.
-  const StTensorInfo* find(std::string_view name) const;
+  const StTensorInfo* find(std::string_view name) const override;
   // fp32 values of a tensor; kNotFound naming the file and tensor when absent.
-  Result<FloatTensor> get(std::string_view name) const;
+  Result<FloatTensor> get(std::string_view name) const override;
 
  private:
   static Result<SafeTensors> validate(SafeTensors st);
-  struct Mapping;
-  std::shared_ptr<Mapping> map_;
+  std::shared_ptr<const detail::MappedFile> map_;
   std::string path_;
   std::vector<StTensorInfo> tensors_;
   std::vector<std::pair<std::string, std::string>> metadata_;
