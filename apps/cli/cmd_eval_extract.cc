@@ -106,7 +106,11 @@ void install_eval_extract(CLI::App& app, GlobalOptions& global, int& exit_code) 
   CLI::App* cmd = group->add_subcommand("extract", "P/R/F1 of extraction fields and geocoding accuracy on a gold set");
   cmd->add_option("--gold", flags->gold, "Gold JSONL (tests/testdata/extraction_gold.jsonl)")->required();
   cmd->add_option("--split", flags->split, "Which gold rows: test, dev or all")->capture_default_str();
-  cmd->add_option("--region", flags->region, "Event region for geocoding: ISO2 or bbox");
+  cmd->add_option("--region", flags->region, "Event region for geocoding: ISO2 or bbox")
+      ->check([](const std::string& s) {
+        auto r = geo::parse_region(s);
+        return r ? std::string() : r.error().message;
+      }, "ISO2|BBOX");
   cmd->add_option("--encoder", flags->encoder, "Encoder for words outside the lexicon (glove-sif, tfidf, none)")->capture_default_str();
   cmd->add_option("--similarity-threshold", flags->threshold, "Cosine threshold of the semantic fallback (default: built-in)");
   cmd->add_option("--errors", flags->errors, "Write gold vs predicted fields of every post of the split (JSONL)");

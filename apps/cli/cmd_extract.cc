@@ -112,7 +112,11 @@ void install_extract(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--in", flags->inputs, "Input files (- for stdin)")->required()->expected(1, -1);
   cmd->add_option("--out", flags->out, "Output JSONL, one line per post")->required();
   cmd->add_option("--rejects", flags->rejects, "Rejected records (default: OUT.rejects.jsonl)");
-  cmd->add_option("--region", flags->region, "Event region: ISO2 country (NP) or minlon,minlat,maxlon,maxlat");
+  cmd->add_option("--region", flags->region, "Event region: ISO2 country (NP) or minlon,minlat,maxlon,maxlat")
+      ->check([](const std::string& s) {
+        auto r = geo::parse_region(s);
+        return r ? std::string() : r.error().message;
+      }, "ISO2|BBOX");
   cmd->add_option("--encoder", flags->encoder, "Encoder for words outside the lexicon (glove-sif, tfidf, none)")->capture_default_str();
   cmd->add_flag("--unmask-pii", flags->unmask, "Write contacts unmasked (personal data)");
   add_input_flags(*cmd, flags->pipeline);

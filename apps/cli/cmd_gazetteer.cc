@@ -207,7 +207,11 @@ void install_gazetteer(CLI::App& app, GlobalOptions& global, int& exit_code) {
   locate->add_option("--in", f->in, "Input posts (JSONL/CSV/TSV, - for stdin)")->required();
   locate->add_option("--out", f->out, "Output JSONL (default stdout)");
   locate->add_option("--gazetteer", f->gazetteer, "Gazetteer file (default: the built one)");
-  locate->add_option("--region", f->region, "Event region: ISO2 country code or minlon,minlat,maxlon,maxlat");
+  locate->add_option("--region", f->region, "Event region: ISO2 country code or minlon,minlat,maxlon,maxlat")
+      ->check([](const std::string& s) {
+        auto r = geo::parse_region(s);
+        return r ? std::string() : r.error().message;
+      }, "ISO2|BBOX");
   locate->add_flag("--hide-geotag", f->hide_geotag, "Ignore the posts' coordinates (for evaluation)");
   locate->add_flag("--hide-place", f->hide_place, "Ignore the posts' place field");
   locate->add_flag("--hide-user-location", f->hide_user, "Ignore the authors' profile location");

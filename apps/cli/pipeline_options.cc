@@ -1,6 +1,7 @@
 #include "pipeline_options.h"
 
 #include "crema/common/time.h"
+#include "crema/geo/geocoder.h"
 
 namespace crema::cli {
 
@@ -24,7 +25,11 @@ void add_model_flags(CLI::App& cmd, PipelineFlags& flags, bool with_prefilter) {
   cmd.add_option("--encoder", flags.encoder,
                  "Sentence encoder: tfidf, glove-sif, use-lite, use-lite-int8 (default: measured best)");
   cmd.add_option("--region", flags.region,
-                 "Event region for place names: ISO country code (NP) or bbox minlon,minlat,maxlon,maxlat");
+                 "Event region for place names: ISO country code (NP) or bbox minlon,minlat,maxlon,maxlat")
+      ->check([](const std::string& s) {
+        auto r = geo::parse_region(s);
+        return r ? std::string() : r.error().message;
+      }, "ISO2|BBOX");
   cmd.add_option("--gazetteer", flags.gazetteer, "Gazetteer file (default: the one the build compiled)");
   cmd.add_flag("--no-locate", flags.no_locate,
                "Use geotags only; do not place posts by their place, text or the author's location");

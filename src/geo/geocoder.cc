@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include <unicode/uchar.h>
+#include <unicode/uloc.h>
 #include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
@@ -72,6 +73,14 @@ void describe_case(std::string_view word, Token& t) {
   t.all_upper = upper >= 2 && lower == 0;
 }
 
+// ISO 3166-1 alpha-2 codes as ICU knows them (current codes and XK; not XX, ZZ or UK).
+bool is_iso_country(std::string_view code) {
+  for (const char* const* c = uloc_getISOCountries(); c != nullptr && *c != nullptr; ++c) {
+    if (code == *c) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view geo_source_name(GeoSource source) {
@@ -94,6 +103,11 @@ Result<Region> parse_region(std::string_view text) {
       std::isalpha(static_cast<unsigned char>(text[1]))) {
     r.country = {static_cast<char>(std::toupper(static_cast<unsigned char>(text[0]))),
                  static_cast<char>(std::toupper(static_cast<unsigned char>(text[1])))};
+    if (!is_iso_country(r.country)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "region \"" + std::string(text) +
+                            "\": not an ISO 3166-1 alpha-2 country code (e.g. NP, HT, PH; the United Kingdom is GB)");
+    }
     return r;
   }
   std::array<double, 4> box{};
@@ -117,9 +131,10 @@ Result<Region> parse_region(std::string_view text) {
     if (i == 3) return make_error(ErrorCode::kInvalidArgument, "region \"" + std::string(text) + "\": more than 4 numbers");
   }
   if (i != 4) return make_error(ErrorCode::kInvalidArgument, "region \"" + std::string(text) + "\": a bbox needs 4 numbers");
-  if (box[0] < -180 || box[2] > 180 || box[1] < -90 || box[3] > 90 || box[0] > box[2] || box[1] > box[3]) {
+  if (box[0] < -180 || box[2] > 180 || box[1] < -90 || box[3] > 90 || box[0] >= box[2] || box[1] >= box[3]) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "region \"" + std::string(text) + "\": bbox must be minlon,minlat,maxlon,maxlat within [-180,180]x[-90,90]");
+                      "region \"" + std::string(text) +
+                          "\": bbox must be minlon,minlat,maxlon,maxlat with min < max, within [-180,180]x[-90,90]");
   }
   r.bbox = box;
   return r;

@@ -77,7 +77,9 @@ struct Region {
 };
 
 // Parses "NP" (ISO2, any case) or "minlon,minlat,maxlon,maxlat". "" gives an empty region.
-// kInvalidArgument names the problem.
+// kInvalidArgument names the problem: a two-letter code that is not an ISO 3166-1 alpha-2
+// country ("XX", "UK"), a bbox with other than 4 finite numbers, out of [-180,180]x[-90,90],
+// or with min >= max.
 Result<Region> parse_region(std::string_view text);
 
 struct GeocoderOptions {
