@@ -53,7 +53,7 @@ std::string mask_contact_value(std::string_view value);
 struct MaskedText {
   std::string text;                          // the text with the spans replaced
   std::vector<PiiSpan> spans;                // what was replaced, in text order, not merged
-  std::vector<extract::Contact> contacts;    // the extractor's contacts (unmasked, raw spans)
+  std::vector<extract::Contact> contacts;    // the extractor's contacts in text order (unmasked, raw spans)
 };
 
 struct PiiMaskerOptions {

@@ -429,11 +429,12 @@ TEST_F(StoreTest, ExportsPostsAsJsonl) {
   ASSERT_TRUE(store_->export_posts_jsonl(out));
   const auto lines = lines_of(slurp(out));
   ASSERT_EQ(lines.size(), 2u);
+  // The user handle is personal data: masked like every export (crema/store/export.h).
   EXPECT_EQ(lines[0],
             R"({"id":"p1","created_at":"2018-10-10T20:19:24Z","lang":"en","label":"request",)"
             R"("probs":{"request":0.7,"offer":0.1,"request_and_offer":0.15,"irrelevant":0.05},)"
             R"("resources":["water","food"],"duplicate_of":null,"lat":18.4655394,"lon":-166.1057351,)"
-            R"("place":"San Juan","user":"maria","text":"need water at \"Plaza\" 💧\nnow",)"
+            R"("place":"San Juan","user":"•••","text":"need water at \"Plaza\" 💧\nnow",)"
             R"("normalized":"need water at plaza now"})");
   EXPECT_EQ(lines[1],
             R"({"id":"p2","created_at":"2018-10-10T20:19:24.250Z","lang":"und","label":"offer",)"
