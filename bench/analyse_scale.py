@@ -4,8 +4,8 @@
 For each store size it writes a synthetic store with crema_synthetic_store (population-weighted
 GeoNames cities, bench/synthetic_store.cc), then times, in the same run, a reference full scan
 of the posts table with the sqlite3 shell and the real `crema analyse` binary, each --runs
-times, and reports medians. Peak RSS is the child's ru_maxrss (os.wait4), i.e. what
-`/usr/bin/time -v` prints as "Maximum resident set size". analyse's totals are checked
+times, and reports medians. Peak RSS is GNU time's "%M" (what `/usr/bin/time -v` prints as
+"Maximum resident set size"), for --min-count 50 (the default) and 0 (every group a row). analyse's totals are checked
 against what the generator wrote; a mismatch fails the run (exit 1).
 
     bench/analyse_scale.py --build build/anbench-rel                       # 10^4, 10^5, 10^6
@@ -26,37 +26,44 @@ import tempfile
 import time
 
 
+TIME = "/usr/bin/time"  # GNU time (Debian package "time")
+
+
 def run_child(argv, stdout_path=None):
-    """Runs argv; returns (wall seconds, peak RSS in bytes, stdout text). Fails on non-zero exit."""
+    """Runs argv under GNU time; returns (wall seconds, peak RSS in bytes, stdout text).
+    Fails on a non-zero exit.
+
+    The peak RSS is what GNU time reads from wait4() for its own child. It is not taken from
+    this script's os.wait4(): Linux keeps a process's RSS high-water mark across exec, so a
+    child forked from this (large) Python process would report at least Python's RSS."""
     out = open(stdout_path, "w+b") if stdout_path else tempfile.TemporaryFile()
-    try:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE)
-        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the max over all).
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
-        out.seek(0)
-        text = out.read().decode(errors="replace")
-    finally:
-        out.close()
-    if proc.returncode != 0:
-        sys.exit(f"analyse_scale: {' '.join(argv)} exited {proc.returncode}:\n{err[-2000:]}")
-    return wall, usage.ru_maxrss * 1024, text
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as rss_file:
+        try:
+            start = time.perf_counter()
+            proc = subprocess.run([TIME, "-f", "%M", "-o", rss_file.name, *argv], stdout=out, stderr=subprocess.PIPE)
+            wall = time.perf_counter() - start
+            out.seek(0)
+            text = out.read().decode(errors="replace")
+        finally:
+            out.close()
+        if proc.returncode != 0:
+            err = proc.stderr.decode(errors="replace")
+            sys.exit(f"analyse_scale: {' '.join(argv)} exited {proc.returncode}:\n{err[-2000:]}")
+        rss_kib = int(rss_file.read().strip().splitlines()[-1])
+    return wall, rss_kib * 1024, text
 
 
 def generate(args, posts):
-    store = os.path.join(args.workdir, f"synthetic_{posts}_seed{args.seed}.sqlite")
+    tag = f"_cities{args.cities}" if args.cities else ""
+    store = os.path.join(args.workdir, f"synthetic_{posts}_seed{args.seed}{tag}.sqlite")
     meta = store + ".summary.json"
     if not args.regenerate and os.path.exists(store) and os.path.exists(meta):
         with open(meta) as f:
             summary = json.load(f)
-        if summary.get("posts_written") == posts and summary.get("seed") == args.seed and summary.get("days") == args.days:
+        if (summary.get("posts_written"), summary.get("seed"), summary.get("days")) == (posts, args.seed, args.days):
             return store, summary, None
     argv = [args.generator, "--out", store, "--posts", str(posts), "--seed", str(args.seed),
-            "--days", str(args.days), "--force", "--quiet"]
+            "--days", str(args.days), "--cities", str(args.cities), "--force", "--quiet"]
     if args.gazetteer:
         argv += ["--gazetteer", args.gazetteer]
     print(f"generating {posts} posts -> {store}", file=sys.stderr)
@@ -75,8 +82,9 @@ def count_groups(report):
     return groups
 
 
-def check(report, summary, posts):
-    """analyse's totals against what the generator wrote; returns a list of mismatches."""
+def check(report, summary, posts, all_listed):
+    """analyse's totals against what the generator wrote; returns a list of mismatches.
+    all_listed: the report was made with --min-count 0, so every group is a row."""
     t, pl, s = report["totals"], report["placement"], summary
     labels = s["labels"]
     with_point = s["posts"] - s["geo_sources"]["none"]
@@ -95,33 +103,40 @@ def check(report, summary, posts):
         "unmet_need.requests_met": (report["unmet_need"]["requests_met"], s["requests_met"]),
         "requests met + unmet": (report["unmet_need"]["requests_met"] + report["unmet_need"]["requests_unmet"],
                                  s["requests"]),
-        "cities": (len(report["cities"]), s["distinct"]["cities"]),
-        "admin1": (len(report["admin1"]), s["distinct"]["admin1"]),
-        "languages": (len(report["languages"]), s["distinct"]["languages"]),
         "days": (len(report["days"]), s["distinct"]["days"]),
     }
+    if all_listed:
+        expect["cities"] = (len(report["cities"]), s["distinct"]["cities"])
+        expect["admin1"] = (len(report["admin1"]), s["distinct"]["admin1"])
+        expect["languages"] = (len(report["languages"]), s["distinct"]["languages"])
     return [f"{k}: analyse {a} != generated {b}" for k, (a, b) in expect.items() if a != b]
 
 
 def measure(args, posts):
     store, summary, gen = generate(args, posts)
-    out_dir = os.path.join(args.workdir, f"out_{posts}")
     scan_sql = "SELECT count(*), sum(length(text)) FROM posts"
-    scans, runs = [], []
-    report = None
-    # Interleaved, so a burst of load from elsewhere hits both alike.
+    scans = []
+    modes = {"default": [], "all_groups": []}  # --min-count 50 (what users run) and 0 (every group a row)
+    reports = {}
+    mismatches = []
+    # Interleaved, so a burst of load from elsewhere hits all alike.
     for _ in range(args.runs):
         wall, rss, text = run_child([args.sqlite3, "-readonly", store, scan_sql])
         scans.append({"wall_s": wall, "peak_rss_bytes": rss, "result": text.strip()})
-        stdout_path = os.path.join(args.workdir, f"analyse_{posts}.json")
-        wall, rss, text = run_child([args.crema, "analyse", "--db", store, "--out", out_dir, "--min-count", "0",
-                                     "--json"], stdout_path)
-        report = json.loads(text)
-        runs.append({"wall_s": wall, "peak_rss_bytes": rss, "pass_s": report["seconds"]})
-    mismatches = check(report, summary, posts)
-    wall = statistics.median(r["wall_s"] for r in runs)
-    pass_s = statistics.median(r["pass_s"] for r in runs)
-    rss = statistics.median(r["peak_rss_bytes"] for r in runs)
+        for mode, min_count in (("default", "50"), ("all_groups", "0")):
+            out_dir = os.path.join(args.workdir, f"out_{posts}_{mode}")
+            stdout_path = os.path.join(args.workdir, f"analyse_{posts}_{mode}.json")
+            wall, rss, text = run_child([args.crema, "analyse", "--db", store, "--out", out_dir, "--min-count", min_count,
+                                         "--json"], stdout_path)
+            reports[mode] = json.loads(text)
+            modes[mode].append({"wall_s": wall, "peak_rss_bytes": rss, "pass_s": reports[mode]["seconds"]})
+    for mode, report in reports.items():
+        mismatches += [f"{mode}: {m}" for m in check(report, summary, posts, mode == "all_groups")]
+
+    def med(mode, key):
+        return statistics.median(r[key] for r in modes[mode])
+
+    wall, pass_s = med("default", "wall_s"), med("default", "pass_s")
     scan = statistics.median(s["wall_s"] for s in scans)
     return {
         "posts": posts,
@@ -129,11 +144,14 @@ def measure(args, posts):
         "store_bytes": os.path.getsize(store),
         "generator": summary,
         "generate": gen,
-        "groups": count_groups(report),
-        "placement": report["placement"],
+        "groups": count_groups(reports["all_groups"]),
+        "placement": reports["all_groups"]["placement"],
         "scan_runs": scans,
-        "analyse_runs": runs,
-        "median": {"analyse_wall_s": wall, "analyse_pass_s": pass_s, "peak_rss_bytes": rss, "scan_wall_s": scan,
+        "analyse_runs": modes,
+        "median": {"analyse_wall_s": wall, "analyse_pass_s": pass_s, "scan_wall_s": scan,
+                   "peak_rss_bytes": med("default", "peak_rss_bytes"),
+                   "peak_rss_bytes_all_groups": med("all_groups", "peak_rss_bytes"),
+                   "analyse_wall_s_all_groups": med("all_groups", "wall_s"),
                    "posts_per_s_wall": posts / wall, "posts_per_s_pass": posts / pass_s,
                    "analyse_over_scan": wall / scan},
         "mismatches": mismatches,
@@ -143,17 +161,19 @@ def measure(args, posts):
 def markdown(results, load_before, load_after):
     base_rss = results[0]["median"]["peak_rss_bytes"]
     lines = [
-        "| posts | store MB | groups | sqlite3 scan s | analyse wall s | pass s | posts/s (wall) | analyse ÷ scan "
-        "| peak RSS MB | RSS ÷ smallest |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| posts | store MB | groups | sqlite3 scan s | analyse wall s | pass s | posts/s wall / pass | analyse ÷ scan "
+        "| peak RSS MB | RSS ÷ smallest | all groups listed: wall s, peak RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         m = r["median"]
         lines.append(
             f"| {r['posts']:,} | {r['store_bytes'] / 1e6:,.0f} | {r['groups']['total']:,} | {m['scan_wall_s']:.2f} "
-            f"| {m['analyse_wall_s']:.2f} | {m['analyse_pass_s']:.2f} | {m['posts_per_s_wall'] / 1e6:.2f} M "
-            f"| {m['analyse_over_scan']:.2f} | {m['peak_rss_bytes'] / 2**20:.1f} "
-            f"| {m['peak_rss_bytes'] / base_rss:.2f} |")
+            f"| {m['analyse_wall_s']:.2f} | {m['analyse_pass_s']:.2f} "
+            f"| {m['posts_per_s_wall'] / 1e6:.2f} M / {m['posts_per_s_pass'] / 1e6:.2f} M "
+            f"| {m['analyse_over_scan']:.1f} | {m['peak_rss_bytes'] / 2**20:.1f} "
+            f"| {m['peak_rss_bytes'] / base_rss:.2f} "
+            f"| {m['analyse_wall_s_all_groups']:.2f} s, {m['peak_rss_bytes_all_groups'] / 2**20:.1f} MB |")
     lines.append("")
     lines.append(f"load average (1/5/15 min) before: {load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}, "
                  f"after: {load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f}")
@@ -181,6 +201,8 @@ def main():
     p.add_argument("--runs", type=int, default=3, help="runs per size (medians are reported)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--days", type=int, default=90)
+    p.add_argument("--cities", type=int, default=0,
+                   help="generator: only the N most populous cities (fixed number of groups); 0 = all")
     p.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "crema_analyse_scale"))
     p.add_argument("--regenerate", action="store_true", help="rewrite the stores even if present")
     p.add_argument("--json", help="write all measurements to this file")
@@ -190,6 +212,8 @@ def main():
     for binary in (args.crema, args.generator):
         if not os.access(binary, os.X_OK):
             sys.exit(f"analyse_scale: {binary} not found (build the crema and crema_synthetic_store targets)")
+    if not os.access(TIME, os.X_OK):
+        sys.exit(f"analyse_scale: {TIME} not found (apt-get install time)")
     if shutil.which(args.sqlite3) is None:
         sys.exit(f"analyse_scale: {args.sqlite3} not found (apt-get install sqlite3)")
     if args.runs < 1:

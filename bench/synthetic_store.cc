@@ -5,7 +5,8 @@
 //
 // Geography: every post belongs to a city drawn with probability proportional to its
 // population from the GeoNames cities (>= 15 000 inhabitants) of the compiled gazetteer
-// (built from the repo's data/geonames/). How the post's location is known follows what
+// (built from the repo's data/geonames/; --cities N keeps only the N most populous, so the
+// number of city groups stays fixed while the number of posts grows). How the post's location is known follows what
 // Twitter-like data gives: 1 % geotags (the city jittered within 5 km), 3 % the source's
 // place, 15 % a toponym in the text, 25 % the author's profile location (each at the city
 // centre with the resolver's confidence and radius), the rest no location at all. Labels,
@@ -413,7 +414,9 @@ class Generator {
   Summary summary_;
 };
 
-crema::Result<std::vector<City>> load_cities(const std::string& path) {
+// The gazetteer's cities with a population; with limit > 0 only the `limit` most populous
+// (a fixed, small number of city groups whatever the number of posts).
+crema::Result<std::vector<City>> load_cities(const std::string& path, size_t limit) {
   auto gazetteer = crema::geo::Gazetteer::open(path);
   if (!gazetteer) return tl::unexpected(gazetteer.error());
   std::vector<City> cities;
@@ -431,6 +434,10 @@ crema::Result<std::vector<City>> load_cities(const std::string& path) {
     c.population = static_cast<double>(place.population);
     cities.push_back(std::move(c));
   }
+  if (limit > 0 && limit < cities.size()) {
+    std::stable_sort(cities.begin(), cities.end(), [](const City& a, const City& b) { return a.population > b.population; });
+    cities.resize(limit);
+  }
   if (cities.empty()) return crema::make_error(crema::ErrorCode::kInvalidArgument, path + ": the gazetteer has no cities with a population");
   return cities;
 }
@@ -440,7 +447,7 @@ std::string summary_json(const Summary& s, uint64_t posts, uint64_t seed, int da
   crema::JsonWriter w;
   w.begin_object();
   w.key("posts_written").value(posts).key("seed").value(seed).key("days").value(days);
-  w.key("gazetteer_cities").value(static_cast<uint64_t>(ncities));
+  w.key("city_pool").value(static_cast<uint64_t>(ncities));
   w.key("seconds").value(seconds).key("db_bytes").value(db_bytes);
   w.key("duplicates").value(s.duplicates);
   w.key("posts").value(s.posts);  // non-duplicates, as analyse's totals.posts
@@ -473,7 +480,7 @@ int main(int argc, char** argv) {
   std::string out, gazetteer_path = crema::geo::default_gazetteer_path();
   uint64_t posts = 1000000, seed = 1;
   int days = 90;
-  size_t batch = 4096;
+  size_t batch = 4096, city_limit = 0;
   double met_score = 0.1;
   bool force = false, quiet = false;
   app.add_option("--out", out, "store file to create (refused if it exists, unless --force)")->required();
@@ -483,6 +490,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "posts per transaction")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 20));
   app.add_option("--met-score", met_score, "threshold for the requests_met count of the summary (as crema analyse --met-score)")
       ->capture_default_str();
+  app.add_option("--cities", city_limit, "draw only from the N most populous cities (0 = all)")->capture_default_str();
   app.add_option("--gazetteer", gazetteer_path, "compiled gazetteer (cities and populations)")->capture_default_str();
   app.add_flag("--force", force, "replace an existing store file");
   app.add_flag("--quiet", quiet, "no progress on stderr");
@@ -496,7 +504,7 @@ int main(int argc, char** argv) {
     }
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(out + suffix, ec);
   }
-  auto cities = load_cities(gazetteer_path);
+  auto cities = load_cities(gazetteer_path, city_limit);
   if (!cities) {
     std::fprintf(stderr, "crema_synthetic_store: %s\n", cities.error().message.c_str());
     return 1;
@@ -509,7 +517,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string config = "{\"synthetic\":{\"posts\":" + std::to_string(posts) + ",\"seed\":" + std::to_string(seed) +
-                             ",\"days\":" + std::to_string(days) + "}}";
+                             ",\"days\":" + std::to_string(days) + ",\"cities\":" + std::to_string(ncities) + "}}";
   auto run = (*store)->begin_run({"crema_synthetic_store", {}, config});
   if (!run) {
     std::fprintf(stderr, "crema_synthetic_store: %s\n", run.error().message.c_str());
