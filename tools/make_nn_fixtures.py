@@ -7,7 +7,16 @@ The reference is an independent float64 PyTorch implementation of the published
 architectures (BERT, RoBERTa, XLM-R, DistilBERT, MPNet) written from the papers and the
 transformers source semantics, not from crema's code. Needs python3-torch and python3-numpy
 (Debian): /usr/bin/python3 tools/make_nn_fixtures.py [out_dir]
+
+Torch-format copies (pytorch_model.bin written by torch.save, no model.safetensors, same
+weights as the safetensors folder, so the reference there applies): bert-bin (float32, with
+the int64 position_ids buffer older HF checkpoints carry, q/k/v as views into one shared
+storage, state_dict._metadata as nn.Module writes it), distilbert-bin (float16) and
+xlm-roberta-bin (bfloat16). cho: CHO's mean-pooling + linear head (CremaMeanPoolClassifier)
+over a BERT encoder without the "bert." prefix, labels request/offer/request_and_offer/
+irrelevant, stored only as pytorch_model.bin, with its own reference.json.
 """
+import collections
 import json
 import math
 import os
@@ -19,6 +28,7 @@ import torch
 
 H, L, A, I = 32, 2, 4, 64
 LABELS = ["request", "offer", "other"]
+CHO_LABELS = ["request", "offer", "request_and_offer", "irrelevant"]
 
 SENTENCES = [
     "Need water and food at the shelter on 5th street!",
@@ -148,6 +158,26 @@ def write_safetensors(path, tensors, dtype):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
+def write_torch_bin(path, tensors, dtype, shared_qkv=False, buffers=None):
+    """torch.save of a state dict (OrderedDict with _metadata, as nn.Module.state_dict gives).
+    shared_qkv: each layer's query/key/value weights become views into one [3H, H] storage."""
+    tdtype = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}[dtype]
+    sd = collections.OrderedDict()
+    for name, a in tensors:
+        sd[name] = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(tdtype)
+    if shared_qkv:
+        for name in list(sd):
+            if name.endswith("attention.self.query.weight"):
+                p = name[: -len("query.weight")]
+                qkv = torch.cat([sd[p + "query.weight"], sd[p + "key.weight"], sd[p + "value.weight"]])
+                for i, n in enumerate(("query", "key", "value")):
+                    sd[p + n + ".weight"] = qkv[i * H:(i + 1) * H]
+    for name, t in (buffers or {}).items():
+        sd[name] = t
+    sd._metadata = collections.OrderedDict([("", {"version": 1})] + [(n.rsplit(".", 1)[0], {"version": 1}) for n in sd])
+    torch.save(sd, path)
+
+
 def stored(a, dtype):
     """The float32 values a reader gets back after storing a as dtype."""
     a = np.asarray(a, dtype=np.float32)
@@ -182,7 +212,7 @@ def gelu(x, act):
     return torch.relu(x)
 
 
-def reference(family, W, cfg, ids):
+def reference(family, W, cfg, ids, cho=False):
     """Last hidden states [len, H] and logits of one unpadded sequence, float64."""
     t = lambda n: torch.tensor(W[n], dtype=torch.float64)
     eps = 1e-12 if family == "distilbert" else cfg["layer_norm_eps"]
@@ -190,8 +220,8 @@ def reference(family, W, cfg, ids):
     lin = lambda x, p: x @ t(p + ".weight").T + t(p + ".bias")
     n = len(ids)
     idx = torch.tensor(ids)
-    pre = {"bert": "bert.", "roberta": "roberta.", "xlm-roberta": "", "distilbert": "distilbert.",
-           "mpnet": "mpnet."}[family]
+    pre = "" if cho else {"bert": "bert.", "roberta": "roberta.", "xlm-roberta": "", "distilbert": "distilbert.",
+                          "mpnet": "mpnet."}[family]
     pos = torch.arange(n) + (cfg["pad_token_id"] + 1 if family in ("roberta", "xlm-roberta", "mpnet") else 0)
     x = t(pre + "embeddings.word_embeddings.weight")[idx] + t(pre + "embeddings.position_embeddings.weight")[pos]
     if family in ("bert", "roberta", "xlm-roberta"):
@@ -226,7 +256,9 @@ def reference(family, W, cfg, ids):
         x = ln(x + lin(gelu(lin(x, names[5]), act), names[6]), names[7])
     logits = None
     first = x[0]
-    if family == "bert":
+    if cho:  # CHO §3.4: linear layer over the mean of the last hidden states (all tokens)
+        logits = lin(x.mean(0), "classifier")
+    elif family == "bert":
         logits = lin(torch.tanh(lin(first, "bert.pooler.dense")), "classifier")
     elif family == "distilbert":
         logits = lin(torch.relu(lin(first, "pre_classifier")), "classifier")
@@ -235,7 +267,10 @@ def reference(family, W, cfg, ids):
     return x, logits
 
 
-def make(family, out, seed):
+def make(family, out, seed, cho=False, bin_copy=False):
+    name = family
+    if cho:
+        name, family = "cho", "bert"
     rng = np.random.default_rng(seed)
     vocab = vocab_for(family)
     V = len(vocab)
@@ -259,14 +294,17 @@ def make(family, out, seed):
             cfg["relative_attention_num_buckets"] = 32
             del cfg["type_vocab_size"]
     has_head = family != "xlm-roberta"
+    labels = CHO_LABELS if cho else LABELS
+    if cho:
+        cfg["architectures"] = ["CremaMeanPoolClassifier"]
     if has_head:
-        cfg["id2label"] = {str(i): n for i, n in enumerate(LABELS)}
-        cfg["label2id"] = {n: i for i, n in enumerate(LABELS)}
+        cfg["id2label"] = {str(i): n for i, n in enumerate(labels)}
+        cfg["label2id"] = {n: i for i, n in enumerate(labels)}
 
     W = {}
     randn = lambda *s, std=0.2: (rng.standard_normal(s) * std).astype(np.float32)
-    pre = {"bert": "bert.", "roberta": "roberta.", "xlm-roberta": "", "distilbert": "distilbert.",
-           "mpnet": "mpnet."}[family]
+    pre = "" if cho else {"bert": "bert.", "roberta": "roberta.", "xlm-roberta": "", "distilbert": "distilbert.",
+                          "mpnet": "mpnet."}[family]
     W[pre + "embeddings.word_embeddings.weight"] = randn(V, H, std=0.5)
     W[pre + "embeddings.position_embeddings.weight"] = randn(cfg["max_position_embeddings"], H, std=0.5)
     if family in ("bert", "roberta", "xlm-roberta"):
@@ -309,7 +347,9 @@ def make(family, out, seed):
             norm(p + "output.LayerNorm")
     if family == "mpnet":
         W[pre + "encoder.relative_attention_bias.weight"] = randn(32, A, std=0.5)
-    if family == "bert":
+    if cho:
+        dense("classifier", len(labels), H, std=0.5)
+    elif family == "bert":
         dense("bert.pooler.dense", H, H)
         dense("classifier", len(LABELS), H, std=0.5)
     elif family == "distilbert":
@@ -319,19 +359,32 @@ def make(family, out, seed):
         dense("classifier.dense", H, H)
         dense("classifier.out_proj", len(LABELS), H, std=0.5)
 
-    d = os.path.join(out, family)
-    os.makedirs(d, exist_ok=True)
-    write_safetensors(os.path.join(d, "model.safetensors"), sorted(W.items()), dtype)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
-    with open(os.path.join(d, "tokenizer.json"), "w") as f:
-        json.dump(tokenizer_json(vocab, family), f, separators=(",", ":"))
+    def write_folder(d, weights):
+        os.makedirs(d, exist_ok=True)
+        weights(d)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
+        with open(os.path.join(d, "tokenizer.json"), "w") as f:
+            json.dump(tokenizer_json(vocab, family), f, separators=(",", ":"))
+
+    d = os.path.join(out, name)
+    if cho:
+        write_folder(d, lambda d: write_torch_bin(os.path.join(d, "pytorch_model.bin"), sorted(W.items()), dtype))
+    else:
+        write_folder(d, lambda d: write_safetensors(os.path.join(d, "model.safetensors"), sorted(W.items()), dtype))
+    if bin_copy:
+        buffers = {}
+        if family == "bert":
+            buffers["bert.embeddings.position_ids"] = torch.arange(cfg["max_position_embeddings"]).unsqueeze(0)
+        write_folder(os.path.join(out, name + "-bin"),
+                     lambda d: write_torch_bin(os.path.join(d, "pytorch_model.bin"), sorted(W.items()), dtype,
+                                               shared_qkv=family == "bert", buffers=buffers))
 
     Wr = {n: stored(a, dtype) for n, a in W.items()}
     cases = []
     for s in SENTENCES:
         ids = wordpiece_ids(s, vocab, family)
-        x, logits = reference(family, Wr, cfg, ids)
+        x, logits = reference(family, Wr, cfg, ids, cho)
         case = {"text": s, "ids": ids,
                 "hidden": [float(f"{v:.7g}") for v in x.reshape(-1).tolist()],
                 "mean": [float(f"{v:.7g}") for v in x.mean(0).tolist()],
@@ -340,7 +393,7 @@ def make(family, out, seed):
             case["logits"] = [float(f"{v:.7g}") for v in logits.tolist()]
         cases.append(case)
     with open(os.path.join(d, "reference.json"), "w") as f:
-        json.dump({"family": family, "hidden_size": H, "labels": LABELS if has_head else [], "cases": cases}, f)
+        json.dump({"family": name, "hidden_size": H, "labels": labels if has_head else [], "cases": cases}, f)
 
 
 def main():
@@ -348,7 +401,8 @@ def main():
                                                               "nn", "hf")
     torch.set_default_dtype(torch.float64)
     for seed, family in enumerate(["bert", "roberta", "xlm-roberta", "distilbert", "mpnet"]):
-        make(family, out, 1000 + seed)
+        make(family, out, 1000 + seed, bin_copy=family in ("bert", "distilbert", "xlm-roberta"))
+    make("bert", out, 1100, cho=True)
 
 
 if __name__ == "__main__":

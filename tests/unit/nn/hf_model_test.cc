@@ -54,6 +54,18 @@ std::vector<Case> read_cases(const std::string& family) {
   return cases;
 }
 
+std::vector<std::string> read_labels(const std::string& family) {
+  std::vector<std::string> labels;
+  auto text = read_file((kDir / family / "reference.json").string());
+  if (!text) return labels;
+  simdjson::dom::parser parser;
+  const simdjson::padded_string json(*text);
+  simdjson::dom::element root;
+  if (parser.parse(json).get(root)) return labels;
+  for (const auto l : root["labels"].get_array().value()) labels.emplace_back(l.get_string().value());
+  return labels;
+}
+
 float max_abs_diff(std::span<const float> a, std::span<const float> b) {
   float m = 0;
   for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
@@ -115,11 +127,12 @@ TEST_P(HfParity, Fp32MatchesReference) {
     return;
   }
   ASSERT_TRUE(m.has_classifier());
-  EXPECT_EQ(m.labels(), (std::vector<std::string>{"request", "offer", "other"}));
-  std::vector<float> logits(ids.size() * 3);
+  EXPECT_EQ(m.labels(), read_labels(family));
+  const size_t n = m.labels().size();
+  std::vector<float> logits(ids.size() * n);
   ASSERT_TRUE(m.classify_ids(ids, logits, 2));
   for (size_t i = 0; i < cases.size(); ++i)
-    EXPECT_LE(max_abs_diff(std::span(logits).subspan(i * 3, 3), cases[i].logits), 1e-4f) << i;
+    EXPECT_LE(max_abs_diff(std::span(logits).subspan(i * n, n), cases[i].logits), 1e-4f) << i;
 }
 
 TEST_P(HfParity, Int8CloseToFp32) {
@@ -159,12 +172,84 @@ TEST_P(HfParity, Int8CloseToFp32) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, HfParity,
-                         ::testing::Values("bert", "roberta", "xlm-roberta", "distilbert", "mpnet"),
+                         ::testing::Values("bert", "roberta", "xlm-roberta", "distilbert", "mpnet", "cho"),
                          [](const auto& param_info) {
                            std::string n = param_info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });
+
+// The torch.save copies (pytorch_model.bin, tools/make_nn_fixtures.py) give bit-identical
+// outputs to their safetensors folders.
+class HfTorchBin : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HfTorchBin, SameOutputsAsSafetensors) {
+  const std::string family = GetParam();
+  for (const auto precision : {Precision::kFp32, Precision::kInt8}) {
+    auto st = HfModel::load(kDir / family, precision);
+    auto tb = HfModel::load(kDir / (family + "-bin"), precision);
+    ASSERT_TRUE(st) << st.error().message;
+    ASSERT_TRUE(tb) << tb.error().message;
+    std::vector<std::vector<int32_t>> ids;
+    for (const auto& c : read_cases(family)) ids.push_back(c.ids);
+    ASSERT_FALSE(ids.empty());
+    for (const auto& one : ids) EXPECT_EQ(*(*st)->hidden_states(one), *(*tb)->hidden_states(one)) << family;
+    EXPECT_EQ((*st)->has_classifier(), (*tb)->has_classifier());
+    if (!(*st)->has_classifier()) continue;
+    const size_t n = (*st)->labels().size();
+    std::vector<float> a(ids.size() * n), b(ids.size() * n);
+    ASSERT_TRUE((*st)->classify_ids(ids, a, 2));
+    ASSERT_TRUE((*tb)->classify_ids(ids, b, 2));
+    EXPECT_EQ(a, b) << family;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, HfTorchBin, ::testing::Values("bert", "distilbert", "xlm-roberta"),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+// A scratch folder with the files of `from` and the config.json text `config`.
+std::filesystem::path folder_with_config(const std::string& name, const std::string& from, const std::string& config) {
+  const auto dir = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  for (const auto& e : std::filesystem::directory_iterator(kDir / from))
+    if (e.path().filename() != "config.json") std::filesystem::copy_file(e.path(), dir / e.path().filename());
+  EXPECT_TRUE(write_file_atomic((dir / "config.json").string(), config));
+  return dir;
+}
+
+TEST(HfModel, MeanPoolHeadIsDeclaredAndChecked) {
+  auto cho = HfModel::load(kDir / "cho", Precision::kFp32);
+  ASSERT_TRUE(cho) << cho.error().message;
+  EXPECT_TRUE((*cho)->config().mean_pool_head);
+  EXPECT_EQ((*cho)->labels(), (std::vector<std::string>{"request", "offer", "request_and_offer", "irrelevant"}));
+  const std::string body = R"("hidden_size":32,"num_hidden_layers":2,"num_attention_heads":4,"intermediate_size":64,
+      "hidden_act":"gelu_new","layer_norm_eps":1e-5,"vocab_size":147,"max_position_embeddings":82,"pad_token_id":1,
+      "type_vocab_size":1)";
+  // The head without "model_type" cannot know the encoder family.
+  auto no_type = parse_hf_config(R"({"architectures":["CremaMeanPoolClassifier"],)" + body + "}", "c.json");
+  ASSERT_FALSE(no_type);
+  EXPECT_NE(no_type.error().message.find("model_type"), std::string::npos);
+  // Declared on an encoder without classifier tensors: the missing tensor is named.
+  auto vocab = HfModel::load(kDir / "xlm-roberta-bin", Precision::kFp32);
+  ASSERT_TRUE(vocab) << vocab.error().message;
+  const std::string config = R"({"model_type":"xlm-roberta","architectures":["CremaMeanPoolClassifier"],)" +
+                             std::string(R"("hidden_size":32,"num_hidden_layers":2,"num_attention_heads":4,)") +
+                             R"("intermediate_size":64,"hidden_act":"gelu_new","layer_norm_eps":1e-5,"vocab_size":)" +
+                             std::to_string((*vocab)->config().vocab) +
+                             R"(,"max_position_embeddings":82,"pad_token_id":1,"type_vocab_size":1})";
+  const auto dir = folder_with_config("crema_hf_cho_missing", "xlm-roberta-bin", config);
+  auto m = HfModel::load(dir, Precision::kFp32);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(m.error().message.find("pytorch_model.bin"), std::string::npos) << m.error().message;
+  EXPECT_NE(m.error().message.find("classifier.weight"), std::string::npos) << m.error().message;
+  std::filesystem::remove_all(dir);
+}
 
 TEST(HfModel, RejectsBadIdsAndLengths) {
   auto m = HfModel::load(kDir / "bert", Precision::kFp32);
