@@ -104,10 +104,16 @@ namespace {
 
 class FastTextClassifier final : public Classifier {
  public:
-  FastTextClassifier(FastTextModel actionable, std::optional<FastTextModel> resources)
-      : actionable_(std::move(actionable)), resources_(std::move(resources)) {
+  // softmax-4: actionable = the 4-class model; cascade: request and offer binary models.
+  FastTextClassifier(DecisionRule rule, FastTextModel actionable, std::optional<FastTextModel> offer,
+                     std::optional<FastTextModel> resources)
+      : rule_(rule), actionable_(std::move(actionable)), offer_(std::move(offer)), resources_(std::move(resources)) {
     for (const std::string& name : actionable_.info.labels) {
       label_of_.push_back(parse_label(name).value_or(Label::kUnknown));
+    }
+    if (offer_) {
+      request_yes_ = yes_index(actionable_);
+      offer_yes_ = yes_index(*offer_);
     }
     if (resources_) {
       for (const std::string& name : resources_->info.labels) {
@@ -124,18 +130,29 @@ class FastTextClassifier final : public Classifier {
     line.push_back('\n');  // training lines end in '\n', which fastText reads as "</s>"
     Classification out;
     actionable_.predict(line, probs);
-    float total = 0;
-    for (size_t i = 0; i < probs.size(); ++i) {
-      if (label_of_[i] == Label::kUnknown) continue;
-      out.probs[static_cast<size_t>(label_of_[i])] = probs[i];
-      total += probs[i];
-    }
-    if (total > 0) {
-      for (float& p : out.probs) p /= total;
+    if (offer_) {
+      const float pr = probs[request_yes_];
+      offer_->predict(line, probs);
+      const float po = probs[offer_yes_];
+      out.probs[static_cast<size_t>(Label::kRequest)] = pr * (1 - po);
+      out.probs[static_cast<size_t>(Label::kOffer)] = (1 - pr) * po;
+      out.probs[static_cast<size_t>(Label::kRequestAndOffer)] = pr * po;
+      out.probs[static_cast<size_t>(Label::kIrrelevant)] = (1 - pr) * (1 - po);
+      out.label = cascade_decision(pr, po, rule_.request_threshold, rule_.offer_threshold);
     } else {
-      for (float& p : out.probs) p = 1.0f / kNumLabels;
+      float total = 0;
+      for (size_t i = 0; i < probs.size(); ++i) {
+        if (label_of_[i] == Label::kUnknown) continue;
+        out.probs[static_cast<size_t>(label_of_[i])] = probs[i];
+        total += probs[i];
+      }
+      if (total > 0) {
+        for (float& p : out.probs) p /= total;
+      } else {
+        for (float& p : out.probs) p = 1.0f / kNumLabels;
+      }
+      out.label = biased_argmax(out.probs, rule_.bias);
     }
-    out.label = static_cast<Label>(std::max_element(out.probs.begin(), out.probs.end()) - out.probs.begin());
     if (resources_) {
       resources_->predict(line, probs);
       std::vector<std::pair<float, int>> found;
@@ -162,45 +179,91 @@ class FastTextClassifier final : public Classifier {
   }
 
  private:
-  FastTextModel actionable_;
+  static size_t yes_index(const FastTextModel& model) {
+    return static_cast<size_t>(std::find(model.info.labels.begin(), model.info.labels.end(), "yes") -
+                               model.info.labels.begin());
+  }
+
+  DecisionRule rule_;
+  FastTextModel actionable_;  // the softmax-4 model, or the cascade's request model
+  std::optional<FastTextModel> offer_;
   std::optional<FastTextModel> resources_;
   std::vector<Label> label_of_;   // model label id -> Label
   std::vector<int> resource_of_;  // model label id -> index in kResourceNames, -1 for "none"
+  size_t request_yes_ = 0, offer_yes_ = 0;
 };
 
-Status check_labels(const FastTextModel& model, const std::string& path, bool resources) {
-  const int want_loss = resources ? 4 : 3;
+enum class ModelKind { kActionable, kBinary, kResources };
+
+Status check_labels(const FastTextModel& model, const std::string& path, ModelKind kind) {
+  const int want_loss = kind == ModelKind::kResources ? 4 : 3;
   if (model.info.loss != want_loss) {
-    return make_error(ErrorCode::kCorrupt,
-                      path + ": expected a " + (resources ? "one-vs-all" : "softmax") + " fastText model");
+    return make_error(ErrorCode::kCorrupt, path + ": expected a " +
+                                               (kind == ModelKind::kResources ? "one-vs-all" : "softmax") +
+                                               " fastText model");
   }
   for (const std::string& name : model.info.labels) {
-    const bool ok = resources ? (name == "none" || std::find(kResourceNames.begin(), kResourceNames.end(), name) !=
-                                                       kResourceNames.end())
-                              : (parse_label(name).has_value() && *parse_label(name) != Label::kUnknown &&
-                                 label_name(*parse_label(name)) == name);
+    bool ok = false;
+    switch (kind) {
+      case ModelKind::kResources:
+        ok = name == "none" || std::find(kResourceNames.begin(), kResourceNames.end(), name) != kResourceNames.end();
+        break;
+      case ModelKind::kBinary: ok = name == "yes" || name == "no"; break;
+      case ModelKind::kActionable:
+        ok = parse_label(name).has_value() && *parse_label(name) != Label::kUnknown &&
+             label_name(*parse_label(name)) == name;
+        break;
+    }
     if (!ok) return make_error(ErrorCode::kCorrupt, path + ": unexpected label \"" + name + "\"");
   }
+  if (kind == ModelKind::kBinary &&
+      (model.info.labels.size() != 2 || model.info.labels[0] == model.info.labels[1])) {
+    return make_error(ErrorCode::kCorrupt, path + ": a cascade model needs exactly the labels yes and no");
+  }
   return {};
+}
+
+Result<FastTextModel> load_checked(const std::string& path, ModelKind kind) {
+  auto model = FastTextModel::load(path);
+  if (!model) return tl::unexpected(model.error());
+  if (auto st = check_labels(*model, path, kind); !st) return tl::unexpected(st.error());
+  return model;
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& model_dir) {
-  const std::string actionable_path = model_dir + "/actionable.ftz";
-  const std::string resources_path = model_dir + "/resources.ftz";
-  auto actionable = FastTextModel::load(actionable_path);
-  if (!actionable) return tl::unexpected(actionable.error());
-  if (auto st = check_labels(*actionable, actionable_path, false); !st) return tl::unexpected(st.error());
-  std::optional<FastTextModel> resources;
+  const std::string decision_path = model_dir + "/decision.txt";
+  DecisionRule rule;
   std::error_code ec;
-  if (std::filesystem::exists(resources_path, ec)) {
-    auto loaded = FastTextModel::load(resources_path);
+  if (std::filesystem::exists(decision_path, ec)) {
+    const auto size = std::filesystem::file_size(decision_path, ec);
+    if (ec || size > 4096) return make_error(ErrorCode::kCorrupt, decision_path + ": not a decision file (size)");
+    auto text = read_file(decision_path);
+    if (!text) return tl::unexpected(text.error());
+    auto parsed = parse_decision_rule(*text, decision_path);
+    if (!parsed) return tl::unexpected(parsed.error());
+    rule = *parsed;
+  }
+  const bool cascade = rule.type == ModelType::kCascade;
+  auto first = cascade ? load_checked(model_dir + "/request.ftz", ModelKind::kBinary)
+                       : load_checked(model_dir + "/actionable.ftz", ModelKind::kActionable);
+  if (!first) return tl::unexpected(first.error());
+  std::optional<FastTextModel> offer;
+  if (cascade) {
+    auto loaded = load_checked(model_dir + "/offer.ftz", ModelKind::kBinary);
     if (!loaded) return tl::unexpected(loaded.error());
-    if (auto st = check_labels(*loaded, resources_path, true); !st) return tl::unexpected(st.error());
+    offer = std::move(*loaded);
+  }
+  const std::string resources_path = model_dir + "/resources.ftz";
+  std::optional<FastTextModel> resources;
+  if (std::filesystem::exists(resources_path, ec)) {
+    auto loaded = load_checked(resources_path, ModelKind::kResources);
+    if (!loaded) return tl::unexpected(loaded.error());
     resources = std::move(*loaded);
   }
-  return std::unique_ptr<Classifier>(new FastTextClassifier(std::move(*actionable), std::move(resources)));
+  return std::unique_ptr<Classifier>(
+      new FastTextClassifier(rule, std::move(*first), std::move(offer), std::move(resources)));
 }
 
 }  // namespace crema::classify

@@ -65,6 +65,7 @@ Status parse_record(simdjson::dom::element doc, LabelledPost& post) {
     bool flag = false;
     if (synthetic.get(flag) != simdjson::SUCCESS) return make_error(ErrorCode::kParseError, "\"synthetic\" is not a boolean");
     post.train_only = flag;
+    post.synthetic = flag;
   }
   simdjson::dom::element split;
   if (obj["split"].get(split) == simdjson::SUCCESS) {

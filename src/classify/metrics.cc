@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <unordered_map>
 
 #include "crema/classify/evaluation.h"
@@ -156,6 +157,39 @@ EvalReport actionable_report(std::span<const Label> truth, std::span<const Label
   return report;
 }
 
+std::vector<LanguageMetrics> language_reports(std::span<const Label> truth, std::span<const Label> predicted,
+                                              std::span<const std::string> langs, int64_t min_rows, uint64_t seed,
+                                              int resamples) {
+  std::map<std::string, std::vector<size_t>> rows_of;
+  const size_t n = std::min({truth.size(), predicted.size(), langs.size()});
+  for (size_t i = 0; i < n; ++i) {
+    if (truth[i] == Label::kUnknown || predicted[i] == Label::kUnknown) continue;
+    rows_of[langs[i].empty() ? std::string("und") : langs[i]].push_back(i);
+  }
+  std::vector<LanguageMetrics> out;
+  for (const auto& [lang, rows] : rows_of) {
+    if (static_cast<int64_t>(rows.size()) < min_rows) continue;
+    std::vector<Label> t, p;
+    for (size_t i : rows) {
+      t.push_back(truth[i]);
+      p.push_back(predicted[i]);
+    }
+    const EvalReport r = actionable_report(t, p, seed, resamples);
+    LanguageMetrics m;
+    m.lang = lang;
+    m.n = r.n;
+    m.macro_f1 = r.macro_f1;
+    m.macro_f1_ci_low = r.macro_f1_ci_low;
+    m.macro_f1_ci_high = r.macro_f1_ci_high;
+    m.classes = r.classes;
+    out.push_back(std::move(m));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const LanguageMetrics& a, const LanguageMetrics& b) {
+    return a.n != b.n ? a.n > b.n : a.lang < b.lang;
+  });
+  return out;
+}
+
 EvalReport resources_report(std::span<const std::vector<std::string>> truth,
                             std::span<const std::vector<std::string>> predicted, uint64_t seed, int resamples) {
   const size_t n = std::min(truth.size(), predicted.size());
@@ -233,6 +267,31 @@ std::string EvalReport::to_text() const {
       out += "\n";
     }
   }
+  if (!languages.empty()) {
+    std::snprintf(line, sizeof line, "  per language (>= %lld rows; F1 per class)\n", static_cast<long long>(kMinLanguageRows));
+    out += line;
+    std::snprintf(line, sizeof line, "  %-8s %6s %9s %19s", "lang", "n", "macro-F1", "95% CI");
+    out += line;
+    for (const ClassMetrics& c : classes) {
+      std::snprintf(line, sizeof line, " %10.10s", c.name.c_str());
+      out += line;
+    }
+    out += "\n";
+    for (const LanguageMetrics& l : languages) {
+      std::snprintf(line, sizeof line, "  %-8.8s %6lld %9.4f  [%.4f, %.4f]", l.lang.c_str(), static_cast<long long>(l.n),
+                    l.macro_f1, l.macro_f1_ci_low, l.macro_f1_ci_high);
+      out += line;
+      for (const ClassMetrics& c : l.classes) {
+        if (c.support == 0) {
+          std::snprintf(line, sizeof line, " %10s", "-");
+        } else {
+          std::snprintf(line, sizeof line, " %10.4f", c.f1);
+        }
+        out += line;
+      }
+      out += "\n";
+    }
+  }
   return out;
 }
 
@@ -261,6 +320,29 @@ std::string EvalReport::to_json() const {
       w.begin_array();
       for (int64_t v : row) w.value(v);
       w.end_array();
+    }
+    w.end_array();
+  }
+  if (!languages.empty()) {
+    w.key("languages").begin_array();
+    for (const LanguageMetrics& l : languages) {
+      w.begin_object();
+      w.key("lang").value(l.lang);
+      w.key("n").value(l.n);
+      w.key("macro_f1").value(l.macro_f1);
+      w.key("macro_f1_ci95").begin_array().value(l.macro_f1_ci_low).value(l.macro_f1_ci_high).end_array();
+      w.key("classes").begin_array();
+      for (const ClassMetrics& c : l.classes) {
+        w.begin_object();
+        w.key("name").value(c.name);
+        w.key("precision").value(c.precision);
+        w.key("recall").value(c.recall);
+        w.key("f1").value(c.f1);
+        w.key("support").value(c.support);
+        w.end_object();
+      }
+      w.end_array();
+      w.end_object();
     }
     w.end_array();
   }

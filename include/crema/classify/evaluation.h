@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,12 +51,64 @@ class SplitMix64 {
 EvalReport actionable_report(std::span<const Label> truth, std::span<const Label> predicted,
                              uint64_t seed = 42, int resamples = 1000);
 
+// Per-language rows (LanguageMetrics) for the languages with at least min_rows rows whose
+// truth is not kUnknown; langs[i] is row i's language ("" counts as "und"). Ordered by
+// row count, most first, then by name. Metrics and CI as actionable_report.
+std::vector<LanguageMetrics> language_reports(std::span<const Label> truth, std::span<const Label> predicted,
+                                              std::span<const std::string> langs,
+                                              int64_t min_rows = kMinLanguageRows, uint64_t seed = 42,
+                                              int resamples = 1000);
+
 // Multi-label metrics over kResourceNames: per-label precision/recall/F1/support, macro-F1
 // over the labels that occur in the truth or the predictions, "accuracy" = exact-set match
 // ratio, bootstrap CI as above. Names outside kResourceNames are ignored.
 EvalReport resources_report(std::span<const std::vector<std::string>> truth,
                             std::span<const std::vector<std::string>> predicted, uint64_t seed = 42,
                             int resamples = 1000);
+
+// The actionable decision rule of a model directory (decision.txt).
+struct DecisionRule {
+  ModelType type = ModelType::kSoftmax;
+  // softmax-4: label = argmax_c log(max(p_c, 1e-7)) + bias[c]; all 0 = plain argmax.
+  std::array<float, kNumLabels> bias{};
+  // cascade: a binary model "fires" when its P(yes) >= its threshold, in (0, 1).
+  float request_threshold = 0.5f;
+  float offer_threshold = 0.5f;
+};
+
+// decision.txt, UTF-8 text, at most 4 KiB, lines of "key value..." ('#' starts a comment
+// line):
+//   format 1
+//   type softmax-4 | cascade
+//   bias <label name> <float>          softmax-4 only, |bias| <= 20, each label at most once
+//   threshold request|offer <float>    cascade only, in (0, 1), both required
+// Anything else (unknown keys, duplicates, non-finite or out-of-range numbers, a missing
+// format/type line) fails with kCorrupt naming `name` and the line.
+Result<DecisionRule> parse_decision_rule(std::string_view text, const std::string& name);
+// The file parse_decision_rule reads back to the same rule (floats printed with %.9g).
+std::string format_decision_rule(const DecisionRule& rule);
+
+// softmax-4 decision: probs indexed by Label.
+Label biased_argmax(const std::array<float, kNumLabels>& probs, const std::array<float, kNumLabels>& bias);
+// Cascade decision from the two binary models' P(yes).
+Label cascade_decision(float p_request, float p_offer, float request_threshold, float offer_threshold);
+
+// Prior correction for softmax-4, tuned on validation rows only: coordinate search over
+// the biases of request, offer and request_and_offer (irrelevant stays 0) on the grid
+// -4..4 in steps of 0.25, rounds until no bias changes (at most 8), accepting a change only
+// when it raises macro-F1 strictly. Starts from 0, so the tuned macro-F1 on these rows is
+// never below the plain argmax's.
+std::array<float, kNumLabels> tune_prior_bias(std::span<const std::array<float, kNumLabels>> probs,
+                                              std::span<const Label> truth);
+
+// Cascade thresholds tuned on validation rows only: every pair on the grid 0.05..0.95 in
+// steps of 0.025, starting from (0.5, 0.5) and accepting only strictly higher macro-F1
+// (ties keep the earlier pair). Returns {request_threshold, offer_threshold}.
+std::pair<float, float> tune_cascade_thresholds(std::span<const float> p_request, std::span<const float> p_offer,
+                                                std::span<const Label> truth);
+
+// Macro-F1 only (no bootstrap), the score the grid and the tuning maximise.
+double macro_f1_of(std::span<const Label> truth, std::span<const Label> predicted);
 
 // What the structural check learned about a fastText model file.
 struct FastTextModelInfo {
