@@ -30,7 +30,8 @@ TIME = "/usr/bin/time"  # GNU time (Debian package "time")
 
 
 def run_child(argv, stdout_path=None):
-    """Runs argv under GNU time; returns (wall seconds, peak RSS in bytes, stdout text).
+    """Runs argv under GNU time; returns (wall seconds, peak RSS in bytes, stdout text, CPU
+    seconds user + system).
     Fails on a non-zero exit.
 
     The peak RSS is what GNU time reads from wait4() for its own child. It is not taken from
@@ -40,7 +41,7 @@ def run_child(argv, stdout_path=None):
     with tempfile.NamedTemporaryFile("r", suffix=".time") as rss_file:
         try:
             start = time.perf_counter()
-            proc = subprocess.run([TIME, "-f", "%M", "-o", rss_file.name, *argv], stdout=out, stderr=subprocess.PIPE)
+            proc = subprocess.run([TIME, "-f", "%M %U %S", "-o", rss_file.name, *argv], stdout=out, stderr=subprocess.PIPE)
             wall = time.perf_counter() - start
             out.seek(0)
             text = out.read().decode(errors="replace")
@@ -49,8 +50,8 @@ def run_child(argv, stdout_path=None):
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace")
             sys.exit(f"analyse_scale: {' '.join(argv)} exited {proc.returncode}:\n{err[-2000:]}")
-        rss_kib = int(rss_file.read().strip().splitlines()[-1])
-    return wall, rss_kib * 1024, text
+        rss_kib, user, system = rss_file.read().strip().splitlines()[-1].split()
+    return wall, int(rss_kib) * 1024, text, float(user) + float(system)
 
 
 def generate(args, posts):
@@ -67,11 +68,11 @@ def generate(args, posts):
     if args.gazetteer:
         argv += ["--gazetteer", args.gazetteer]
     print(f"generating {posts} posts -> {store}", file=sys.stderr)
-    wall, rss, text = run_child(argv)
+    wall, rss, text, cpu = run_child(argv)
     summary = json.loads(text)
     with open(meta, "w") as f:
         json.dump(summary, f)
-    return store, summary, {"wall_s": wall, "peak_rss_bytes": rss}
+    return store, summary, {"wall_s": wall, "cpu_s": cpu, "peak_rss_bytes": rss}
 
 
 def count_groups(report):
@@ -121,15 +122,15 @@ def measure(args, posts):
     mismatches = []
     # Interleaved, so a burst of load from elsewhere hits all alike.
     for _ in range(args.runs):
-        wall, rss, text = run_child([args.sqlite3, "-readonly", store, scan_sql])
-        scans.append({"wall_s": wall, "peak_rss_bytes": rss, "result": text.strip()})
+        wall, rss, text, cpu = run_child([args.sqlite3, "-readonly", store, scan_sql])
+        scans.append({"wall_s": wall, "cpu_s": cpu, "peak_rss_bytes": rss, "result": text.strip()})
         for mode, min_count in (("default", "50"), ("all_groups", "0")):
             out_dir = os.path.join(args.workdir, f"out_{posts}_{mode}")
             stdout_path = os.path.join(args.workdir, f"analyse_{posts}_{mode}.json")
-            wall, rss, text = run_child([args.crema, "analyse", "--db", store, "--out", out_dir, "--min-count", min_count,
+            wall, rss, text, cpu = run_child([args.crema, "analyse", "--db", store, "--out", out_dir, "--min-count", min_count,
                                          "--json"], stdout_path)
             reports[mode] = json.loads(text)
-            modes[mode].append({"wall_s": wall, "peak_rss_bytes": rss, "pass_s": reports[mode]["seconds"]})
+            modes[mode].append({"wall_s": wall, "cpu_s": cpu, "peak_rss_bytes": rss, "pass_s": reports[mode]["seconds"]})
     for mode, report in reports.items():
         mismatches += [f"{mode}: {m}" for m in check(report, summary, posts, mode == "all_groups")]
 
@@ -138,6 +139,8 @@ def measure(args, posts):
 
     wall, pass_s = med("default", "wall_s"), med("default", "pass_s")
     scan = statistics.median(s["wall_s"] for s in scans)
+    scan_cpu = statistics.median(s["cpu_s"] for s in scans)
+    cpu = med("default", "cpu_s")
     return {
         "posts": posts,
         "store": store,
@@ -153,7 +156,8 @@ def measure(args, posts):
                    "peak_rss_bytes_all_groups": med("all_groups", "peak_rss_bytes"),
                    "analyse_wall_s_all_groups": med("all_groups", "wall_s"),
                    "posts_per_s_wall": posts / wall, "posts_per_s_pass": posts / pass_s,
-                   "analyse_over_scan": wall / scan},
+                   "analyse_over_scan": wall / scan, "analyse_cpu_s": cpu, "scan_cpu_s": scan_cpu,
+                   "posts_per_cpu_s": posts / cpu, "analyse_cpu_over_scan_cpu": cpu / scan_cpu},
         "mismatches": mismatches,
     }
 
@@ -161,17 +165,18 @@ def measure(args, posts):
 def markdown(results, load_before, load_after):
     base_rss = results[0]["median"]["peak_rss_bytes"]
     lines = [
-        "| posts | store MB | groups | sqlite3 scan s | analyse wall s | pass s | posts/s wall / pass | analyse ÷ scan "
-        "| peak RSS MB | RSS ÷ smallest | all groups listed: wall s, peak RSS MB |",
+        "| posts | store MB | groups | sqlite3 scan wall / CPU s | analyse wall / CPU s | pass s "
+        "| posts/s wall / CPU | analyse ÷ scan wall / CPU | peak RSS MB | RSS ÷ smallest "
+        "| all groups listed: wall s, peak RSS MB |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         m = r["median"]
         lines.append(
-            f"| {r['posts']:,} | {r['store_bytes'] / 1e6:,.0f} | {r['groups']['total']:,} | {m['scan_wall_s']:.2f} "
-            f"| {m['analyse_wall_s']:.2f} | {m['analyse_pass_s']:.2f} "
-            f"| {m['posts_per_s_wall'] / 1e6:.2f} M / {m['posts_per_s_pass'] / 1e6:.2f} M "
-            f"| {m['analyse_over_scan']:.1f} | {m['peak_rss_bytes'] / 2**20:.1f} "
+            f"| {r['posts']:,} | {r['store_bytes'] / 1e6:,.0f} | {r['groups']['total']:,} "
+            f"| {m['scan_wall_s']:.2f} / {m['scan_cpu_s']:.2f} | {m['analyse_wall_s']:.2f} / {m['analyse_cpu_s']:.2f} "
+            f"| {m['analyse_pass_s']:.2f} | {m['posts_per_s_wall'] / 1e6:.2f} M / {m['posts_per_cpu_s'] / 1e6:.2f} M "
+            f"| {m['analyse_over_scan']:.1f} / {m['analyse_cpu_over_scan_cpu']:.1f} | {m['peak_rss_bytes'] / 2**20:.1f} "
             f"| {m['peak_rss_bytes'] / base_rss:.2f} "
             f"| {m['analyse_wall_s_all_groups']:.2f} s, {m['peak_rss_bytes_all_groups'] / 2**20:.1f} MB |")
     lines.append("")
