@@ -957,6 +957,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::create(const ServerConfig& config)
   impl->http->set_read_timeout(config.read_timeout_s, 0);
   impl->http->set_write_timeout(config.write_timeout_s, 0);
   impl->http->set_keep_alive_timeout(5);
+  // httplib writes the headers and the body of a response separately: with Nagle on, the
+  // body waits for the client's delayed ACK (~40 ms on Linux) on every answer.
+  impl->http->set_tcp_nodelay(true);
   impl->install_routes();
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
