@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "crema/engine.h"
+#include "crema/store/export.h"
 #include "pipeline_options.h"
 
 namespace crema::cli {
@@ -14,6 +15,7 @@ struct RunFlags {
   std::string out;
   std::string db;
   bool resume = false;
+  bool unmask_pii = false;
   size_t batch = 4096;
   PipelineFlags pipeline;
 };
@@ -30,8 +32,27 @@ int run_command(const RunFlags& flags, const GlobalOptions& global) {
   if (auto status = apply_pipeline_flags(flags.pipeline, options); !status)
     return report_error(status.error());
 
-  return run_job(global, options, engine::run,
-                 [](const engine::RunSummary& s) { return s.to_table(); });
+  // The run's exports mask personal data; --unmask-pii rewrites the post files in full
+  // (the match files hold no personal data).
+  auto job = [&flags](const engine::RunOptions& o) -> Result<engine::RunSummary> {
+    auto summary = engine::run(o);
+    if (!summary || !flags.unmask_pii) return summary;
+    store::ExportOptions unmasked;
+    unmasked.db_path = summary->db_path;
+    unmasked.out_dir = o.out_dir;
+    unmasked.kinds = {store::ExportKind::kPosts};
+    unmasked.unmask_pii = true;
+    unmasked.layout = store::PostLayout::kRun;
+    unmasked.threads = o.threads;
+    if (auto exported = store::export_store(unmasked); !exported) return tl::unexpected(exported.error());
+    return summary;
+  };
+  if (flags.unmask_pii) {
+    std::fprintf(stderr,
+                 "crema: warning: --unmask-pii: posts.jsonl and posts.csv hold personal data in full (phone "
+                 "numbers, e-mail addresses, user handles, @mentions)\n");
+  }
+  return run_job(global, options, job, [](const engine::RunSummary& s) { return s.to_table(); });
 }
 
 void install_run(CLI::App& app, GlobalOptions& global, int& exit_code) {
@@ -46,6 +67,8 @@ void install_run(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--db", flags->db, "SQLite store (default: OUT/crema.sqlite)");
   cmd->add_flag("--resume", flags->resume,
                 "Continue the last interrupted run from its checkpoints");
+  cmd->add_flag("--unmask-pii", flags->unmask_pii,
+                "Write posts.jsonl/posts.csv with contacts, handles and @mentions in full (personal data)");
   cmd->add_option("--batch", flags->batch, "Posts per transaction/checkpoint")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -31,9 +31,19 @@ void find_mentions(std::string_view t, std::vector<PiiSpan>& spans) {
   }
 }
 
+// A year 1900–2099 followed by "-" or "." and a one- or two-digit group: the start of a
+// date ("2012-05-20"), which ends a digit run ("Ml:4.3 2012-05-23 21:41").
+bool starts_date(std::string_view t, size_t begin, size_t end) {
+  if (end - begin != 4 || !(t.substr(begin, 2) == "19" || t.substr(begin, 2) == "20")) return false;
+  if (end + 1 >= t.size() || (t[end] != '-' && t[end] != '.')) return false;
+  size_t k = end + 1;
+  while (k < t.size() && is_digit(static_cast<unsigned char>(t[k]))) ++k;
+  return k - end - 1 >= 1 && k - end - 1 <= 2;
+}
+
 // Phone-like digit runs: digit groups joined by at most two of " -.()", 9–15 digits (7–15
 // after a "+"), not glued to a word on either side. A final group followed by ":" and a
-// digit is an hour ("2013-09-12 10:30"), not part of the number.
+// digit is an hour ("2013-09-12 10:30"), and a date ends the run: neither is part of it.
 void find_digit_runs(std::string_view t, std::vector<PiiSpan>& spans) {
   const size_t n = t.size();
   size_t i = 0;
@@ -51,6 +61,7 @@ void find_digit_runs(std::string_view t, std::vector<PiiSpan>& spans) {
       size_t k = j;
       while (k < n && is_digit(static_cast<unsigned char>(t[k]))) ++k;
       if (k == j) break;
+      if (starts_date(t, j, k)) break;
       last_group_start = j;
       digits_before_last = digits;
       digits += k - j;

@@ -169,7 +169,8 @@ TEST_F(PiiMaskerTest, DigitBackstopCatchesNumbersTheExtractorSkips) {
 
 TEST_F(PiiMaskerTest, AmountsDatesAndTimesStay) {
   for (const std::string text : {"2100 blankets and 50-100 tents", "on 2013-09-12 10:30 at the school",
-                                 "Rs 10,000,000 raised", "3.5 MT of rice", "year 2013"}) {
+                                 "Rs 10,000,000 raised", "3.5 MT of rice", "year 2013",
+                                 "#terremoto Ml:4.3 2012-05-23 21:41:18 UTC", "dal 20.05.2012 ore 04.7"}) {
     EXPECT_EQ(masker_->mask(text, "").text, text);
   }
 }

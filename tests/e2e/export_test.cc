@@ -1,0 +1,374 @@
+// End-to-end tests of `crema export` (and the masking of `crema run`'s own exports) on a
+// store made by `crema run` from data/sample: nothing found as a contact by extraction
+// leaks by default, --unmask-pii writes it in full, every format parses, exit codes.
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Output {
+  int exit_code = -1;
+  std::string text;  // stdout, plus stderr when asked
+};
+
+Output crema(const std::vector<std::string>& args, bool with_stderr = false) {
+  std::string cmd = CREMA_BIN;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  if (with_stderr) cmd += " 2>&1";
+  Output result;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.text.append(buf, n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string digits_of(std::string_view s) {
+  std::string d;
+  for (char c : s)
+    if (c >= '0' && c <= '9') d.push_back(c);
+  return d;
+}
+
+// RFC 4180 records; *ok is false for a malformed file.
+std::vector<std::vector<std::string>> parse_csv(const std::string& s, bool* ok) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  *ok = true;
+  bool quoted = false, field_start = true;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < s.size() && s[i + 1] == '"') {
+        field.push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field.push_back(c);
+      }
+    } else if (field_start && c == '"') {
+      quoted = true;
+      field_start = false;
+    } else if (c == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+      field_start = true;
+    } else if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
+      row.push_back(std::move(field));
+      field.clear();
+      rows.push_back(std::move(row));
+      row.clear();
+      field_start = true;
+      ++i;
+    } else if (c == '"' || c == '\n' || c == '\r') {
+      *ok = false;
+      return rows;
+    } else {
+      field.push_back(c);
+      field_start = false;
+    }
+  }
+  if (quoted || !row.empty() || !field.empty()) *ok = false;
+  return rows;
+}
+
+int64_t sql_count(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t value = -1;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return value;
+}
+
+// The contacts extraction found in the store (posts.extraction_json holds them unmasked).
+struct Contacts {
+  std::vector<std::string> emails;       // lower case
+  std::vector<std::string> phone_tails;  // last 7 digits of each phone
+};
+
+Contacts stored_contacts(const std::string& db_path) {
+  Contacts out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return out;
+  sqlite3_stmt* stmt = nullptr;
+  const char* sql = "SELECT j.value FROM posts, json_each(posts.extraction_json, '$.contacts') AS j";
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const std::string value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      if (value.find('@') != std::string::npos) {
+        out.emails.push_back(lower(value));
+      } else if (value.find_first_not_of("+0123456789") == std::string::npos && digits_of(value).size() >= 7) {
+        const std::string digits = digits_of(value);
+        out.phone_tails.push_back(digits.substr(digits.size() - 7));
+      }
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+// The free-text fields of a file crema export wrote, whatever its format.
+std::vector<std::string> text_fields(const std::string& path) {
+  std::vector<std::string> fields;
+  const std::string content = slurp(path);
+  if (path.ends_with(".csv")) {
+    bool ok = false;
+    const auto rows = parse_csv(content, &ok);
+    EXPECT_TRUE(ok) << path;
+    // Id columns are digits that are not free text; HXL files name them in the first row too.
+    std::vector<bool> id_column;
+    if (!rows.empty()) {
+      for (const auto& name : rows[0]) id_column.push_back(name.ends_with("id") || name == "duplicate_of");
+    }
+    for (const auto& row : rows)
+      for (size_t i = 0; i < row.size(); ++i)
+        if (i >= id_column.size() || !id_column[i]) fields.push_back(row[i]);
+    return fields;
+  }
+  simdjson::dom::parser parser;
+  std::vector<std::string> docs = path.ends_with(".geojson") ? std::vector<std::string>{content} : lines_of(content);
+  for (const auto& doc : docs) {
+    simdjson::dom::element e;
+    EXPECT_EQ(parser.parse(doc).get(e), simdjson::SUCCESS) << path;
+    // Strings only: ids and numbers are not free text.
+    std::vector<simdjson::dom::element> stack{e};
+    while (!stack.empty()) {
+      auto cur = stack.back();
+      stack.pop_back();
+      if (cur.is_object()) {
+        for (auto [k, v] : simdjson::dom::object(cur)) {
+          if (k != "id" && k != "request_id" && k != "duplicate_of") stack.push_back(v);
+        }
+      } else if (cur.is_array()) {
+        for (auto v : simdjson::dom::array(cur)) stack.push_back(v);
+      } else if (cur.is_string()) {
+        fields.emplace_back(std::string_view(cur));
+      }
+    }
+  }
+  return fields;
+}
+
+// Counts the stored contacts that appear in the text fields of path.
+size_t leaked(const std::string& path, const Contacts& contacts) {
+  size_t found = 0;
+  const auto fields = text_fields(path);
+  std::string all_lower, all_digit_runs;
+  for (const auto& f : fields) {
+    all_lower += lower(f) + "\n";
+    all_digit_runs += digits_of(f) + "\n";
+  }
+  for (const auto& e : contacts.emails) found += all_lower.find(e) != std::string::npos;
+  for (const auto& p : contacts.phone_tails) found += all_digit_runs.find(p) != std::string::npos;
+  return found;
+}
+
+const std::string kSample = std::string(CREMA_SOURCE_DIR) + "/data/sample/sample_posts.jsonl";
+
+class CremaExport : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = (fs::temp_directory_path() / ("crema_e2e_export_" + std::to_string(::getpid()))).string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    run_ = crema({"--quiet", "run", "--in", kSample, "--out", dir_ + "/run"});
+    contacts_ = stored_contacts(dir_ + "/run/crema.sqlite");
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+
+  static std::string db() { return dir_ + "/run/crema.sqlite"; }
+
+  static std::string dir_;
+  static Output run_;
+  static Contacts contacts_;
+};
+std::string CremaExport::dir_;
+Output CremaExport::run_;
+Contacts CremaExport::contacts_;
+
+TEST_F(CremaExport, TheSampleHasContactsToHide) {
+  ASSERT_EQ(run_.exit_code, 0) << run_.text;
+  EXPECT_GE(contacts_.emails.size() + contacts_.phone_tails.size(), 3u) << "the test would prove nothing";
+}
+
+TEST_F(CremaExport, DefaultExportLeaksNoContactAndEveryFormatParses) {
+  ASSERT_EQ(run_.exit_code, 0);
+  const std::string out = dir_ + "/masked";
+  const Output r = crema({"--json", "export", "--db", db(), "--out", out, "--what",
+                          "posts,requests,offers,matches,extractions", "--format", "jsonl,csv,geojson,hxl"});
+  ASSERT_EQ(r.exit_code, 0) << r.text;
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary;
+  ASSERT_EQ(parser.parse(r.text).get(summary), simdjson::SUCCESS) << r.text;
+  EXPECT_TRUE(bool(summary["masked"]));
+  simdjson::dom::array files;
+  ASSERT_EQ(summary["files"].get(files), simdjson::SUCCESS);
+  EXPECT_EQ(files.size(), 16u);
+  for (auto f : files) {
+    const std::string path(std::string_view(f["path"]));
+    ASSERT_TRUE(fs::exists(path)) << path;
+    EXPECT_EQ(leaked(path, contacts_), 0u) << path;
+    if (path.ends_with(".csv")) {
+      bool ok = false;
+      const auto rows = parse_csv(slurp(path), &ok);
+      ASSERT_TRUE(ok) << path;
+      ASSERT_FALSE(rows.empty()) << path;
+      for (const auto& row : rows) ASSERT_EQ(row.size(), rows[0].size()) << path;
+    }
+  }
+  // posts: one line per stored post; GeoJSON: only placed ones.
+  const auto posts = lines_of(slurp(out + "/posts.jsonl"));
+  EXPECT_EQ(static_cast<int64_t>(posts.size()), sql_count(db(), "SELECT count(*) FROM posts"));
+  EXPECT_GE(posts.size(), 2000u);
+  simdjson::dom::element geo;
+  ASSERT_EQ(parser.parse(slurp(out + "/posts.geojson")).get(geo), simdjson::SUCCESS);
+  const size_t features = simdjson::dom::array(geo["features"]).size();
+  EXPECT_GT(features, 1000u);  // 60 % of the sample is geotagged, more are placed by name
+  EXPECT_LE(features, 2100u);
+  // HXL: the second row is the hashtag row.
+  bool ok = false;
+  const auto hxl = parse_csv(slurp(out + "/posts.hxl.csv"), &ok);
+  ASSERT_GE(hxl.size(), 3u);
+  EXPECT_EQ(hxl[1][0], "#meta+id");
+}
+
+TEST_F(CremaExport, CremaRunsOwnExportsAreMasked) {
+  ASSERT_EQ(run_.exit_code, 0);
+  EXPECT_EQ(leaked(dir_ + "/run/posts.jsonl", contacts_), 0u);
+  EXPECT_EQ(leaked(dir_ + "/run/posts.csv", contacts_), 0u);
+}
+
+TEST_F(CremaExport, UnmaskPiiWritesContactsInFullAndWarns) {
+  ASSERT_EQ(run_.exit_code, 0);
+  const std::string out = dir_ + "/unmasked";
+  const Output r = crema({"export", "--db", db(), "--out", out, "--what", "posts", "--unmask-pii"}, true);
+  ASSERT_EQ(r.exit_code, 0) << r.text;
+  EXPECT_NE(r.text.find("warning: --unmask-pii"), std::string::npos) << r.text;
+  const size_t total = contacts_.emails.size() + contacts_.phone_tails.size();
+  EXPECT_EQ(leaked(out + "/posts.jsonl", contacts_), total);
+  EXPECT_EQ(leaked(out + "/posts.csv", contacts_), total);
+}
+
+TEST_F(CremaExport, FiltersByLabelAndTime) {
+  ASSERT_EQ(run_.exit_code, 0);
+  const std::string out = dir_ + "/filtered";
+  const Output r = crema({"--quiet", "export", "--db", db(), "--out", out, "--what", "posts", "--format", "jsonl",
+                          "--label", "offer", "--since", "2013-01-01", "--until", "2013-12-31T23:59:59Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.text;
+  simdjson::dom::parser parser;
+  const auto lines = lines_of(slurp(out + "/posts.jsonl"));
+  EXPECT_FALSE(lines.empty());
+  for (const auto& line : lines) {
+    simdjson::dom::element e;
+    ASSERT_EQ(parser.parse(line).get(e), simdjson::SUCCESS);
+    EXPECT_EQ(std::string_view(e["label"]), "offer");
+    EXPECT_EQ(std::string_view(e["created_at"]).substr(0, 4), "2013");
+  }
+}
+
+TEST(CremaExportCli, ExitCodesAndMessages) {
+  EXPECT_EQ(crema({"export", "--help"}).exit_code, 0);
+  EXPECT_EQ(crema({"export"}).exit_code, 2);  // --db and --out missing
+  const std::string dir = (fs::temp_directory_path() / ("crema_e2e_export_cli_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+
+  const Output missing = crema({"export", "--db", dir + "/none.sqlite", "--out", dir + "/o"}, true);
+  EXPECT_EQ(missing.exit_code, 1) << missing.text;
+  EXPECT_NE(missing.text.find("does not exist"), std::string::npos) << missing.text;
+  EXPECT_FALSE(fs::exists(dir + "/none.sqlite"));
+
+  const Output bad_since = crema({"export", "--db", dir + "/none.sqlite", "--out", dir + "/o", "--since", "yesterday"}, true);
+  EXPECT_EQ(bad_since.exit_code, 2) << bad_since.text;
+  EXPECT_NE(bad_since.text.find("--since: cannot read 'yesterday' as a time"), std::string::npos) << bad_since.text;
+
+  EXPECT_EQ(crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--what", "tweets"}).exit_code, 2);
+  EXPECT_EQ(crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--format", "xml"}).exit_code, 2);
+  EXPECT_EQ(crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--label", "maybe"}).exit_code, 2);
+  EXPECT_EQ(crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--since", "2013-02-01", "--until", "2013-01-01"})
+                .exit_code,
+            2);
+
+  std::ofstream(dir + "/notes.sqlite") << "not a database\n";
+  EXPECT_EQ(crema({"export", "--db", dir + "/notes.sqlite", "--out", dir + "/o"}).exit_code, 1);
+  fs::remove_all(dir);
+}
+
+TEST(CremaRunPii, RunMasksByDefaultAndUnmasksOnRequest) {
+  const std::string dir = (fs::temp_directory_path() / ("crema_e2e_run_pii_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir + "/in.jsonl");
+    f << R"({"id":"1","text":"Need drinking water for 40 families, call +63 917 555 1234 or write to Ana.Cruz@example.org","created_at":"2013-11-09T08:00:00Z","kind":"request","lat":11.24,"lon":125.0,"user":"ana_c"})"
+      << "\n"
+      << R"({"id":"2","text":"We can give water bottles in Tacloban, contact @relief_ph","created_at":"2013-11-09T09:00:00Z","kind":"offer","lat":11.25,"lon":125.0})"
+      << "\n";
+  }
+  ASSERT_EQ(crema({"--quiet", "run", "--in", dir + "/in.jsonl", "--out", dir + "/masked"}).exit_code, 0);
+  for (const char* name : {"/masked/posts.jsonl", "/masked/posts.csv"}) {
+    const std::string text = slurp(dir + name);
+    EXPECT_EQ(text.find("555 1234"), std::string::npos) << name;
+    EXPECT_EQ(lower(text).find("ana.cruz"), std::string::npos) << name;
+    EXPECT_EQ(text.find("relief_ph"), std::string::npos) << name;
+    EXPECT_EQ(text.find("ana_c"), std::string::npos) << name;
+  }
+  const Output r = crema({"--quiet", "run", "--in", dir + "/in.jsonl", "--out", dir + "/unmasked", "--unmask-pii"}, true);
+  ASSERT_EQ(r.exit_code, 0) << r.text;
+  EXPECT_NE(r.text.find("warning: --unmask-pii"), std::string::npos) << r.text;
+  for (const char* name : {"/unmasked/posts.jsonl", "/unmasked/posts.csv"}) {
+    const std::string text = slurp(dir + name);
+    EXPECT_NE(text.find("+63 917 555 1234"), std::string::npos) << name;
+    EXPECT_NE(text.find("Ana.Cruz@example.org"), std::string::npos) << name;
+    EXPECT_NE(text.find("ana_c"), std::string::npos) << name;
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
