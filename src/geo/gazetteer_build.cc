@@ -483,6 +483,13 @@ Result<GazetteerBuildStats> build_gazetteer(const GazetteerSources& src, const s
           continue;
         }
         if (f.size() >= 3) parse_number(f[2], caps);
+        // A 4th column counts the occurrences in texts that use case; caps is of those, so
+        // it is scaled to the whole count (all-lower-case SMS say nothing about case).
+        uint32_t cased = 0;
+        if (f.size() >= 4 && parse_number(f[3], cased)) {
+          caps = cased == 0 ? 0
+                            : static_cast<uint32_t>(static_cast<uint64_t>(std::min(caps, cased)) * count / cased);
+        }
         rows.emplace_back(name_key(f[0], false), count, std::min(caps, count));
       }
     }

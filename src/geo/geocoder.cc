@@ -184,16 +184,37 @@ std::vector<Geocoder::Segment> Geocoder::segment_hashtag(std::string_view tag) c
                                        cps[begin].start, cps[end - 1].end});
     begin = end;
   };
+  // Lower-case text after a run of capitals: "NYCFloods" splits before the last capital,
+  // "NSWbushfires" after it (the lower-case rest is a known word, "Floods"' rest is not).
+  auto lower_word_from = [&](size_t k) {
+    size_t e = k;
+    while (e < cps.size() && cps[e].cls == kLower) ++e;
+    std::string w(tag.substr(cps[k].start, e > k ? cps[e - 1].end - cps[k].start : 0));
+    for (char& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return w;
+  };
+  bool split_next = false;
   for (size_t k = 0; k < cps.size(); ++k) {
     if (cps[k].cls == kOther) {
       flush(k);
       begin = k + 1;
+      split_next = false;
       continue;
     }
     if (k == begin) continue;
     const Cls a = cps[k - 1].cls, b = cps[k].cls;
-    const bool split = (a == kLower && b == kUpper) || ((a == kDigit) != (b == kDigit)) ||
-                       (a == kUpper && b == kUpper && k + 1 < cps.size() && cps[k + 1].cls == kLower);
+    bool split = (a == kLower && b == kUpper) || ((a == kDigit) != (b == kDigit)) || split_next;
+    split_next = false;
+    if (a == kUpper && b == kUpper && k + 1 < cps.size() && cps[k + 1].cls == kLower) {
+      const std::string rest = lower_word_from(k + 1);
+      const std::string with_capital = lower_word_from(k).empty() ? std::string() :
+          std::string(1, static_cast<char>(std::tolower(static_cast<unsigned char>(tag[cps[k].start])))) + rest;
+      if (rest.size() >= 3 && gazetteer_.unigram_count(rest) > 0 && gazetteer_.unigram_count(with_capital) == 0) {
+        split_next = true;
+      } else {
+        split = true;
+      }
+    }
     if (split) flush(k);
   }
   flush(cps.size());
@@ -321,6 +342,11 @@ double specificity_bonus(PlaceKind k) {
     case PlaceKind::kCountry: return 0.0;
   }
   return 0.0;
+}
+
+std::string without_spaces(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+  return s;
 }
 
 // Valid UTF-8 prefix of at most max bytes.
@@ -451,7 +477,8 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
                           (prev == prev_any);
   const bool prefix_word = prev != nullptr && g.is_cue("prefix", prev->skey);
   const bool suffix_word = next != nullptr && g.is_cue("suffix", next->skey);
-  bool ending = false;
+  // A typical ending, also written apart as the last word ("petion ville").
+  bool ending = len == 2 && g.is_cue("ending", last.skey) && first.skey.size() >= 3;
   if (single && first.skey.size() >= 6) {
     for (const char* e : {"pur", "abad", "nagar", "ganj", "garh", "gaon", "ville", "burg", "grad", "polis", "chester", "shire", "stadt"}) {
       const std::string_view es(e);
@@ -479,6 +506,13 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
     if (mostly_lower) return 0;
     if (!(has_area || max_pop >= 1000000)) return 0;
     return first.key.size() >= 3 || has_country ? 0.5 : 0;
+  }
+  // A state/province code that is one piece of a longer hashtag ("#abflood", "#NSWfires"):
+  // the rest of the tag is the event word.
+  if (single && first.hashtag && first.key.size() == 2 && has_area && !first.ideograph &&
+      !g.is_cue("stop", first.skey) && !g.is_cue("prep", first.skey)) {
+    const bool more = (prev != nullptr && prev->hashtag) || (next != nullptr && next->hashtag);
+    if (more) return 0.5;
   }
   // Common-word guard: function words, cue words and words the corpora mostly write in
   // lower case need a place preposition/prefix and a capital (or a hashtag) to count.
@@ -582,6 +616,7 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
     size_t b;
     std::string key;
     std::vector<uint32_t> entries;
+    bool joined = false;  // two words looked up as one ("petion ville" -> "petionville")
   };
   std::vector<Match> matches;
   for (size_t a = 0; a < tokens.size();) {
@@ -603,7 +638,14 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
         entries = g.lookup_key(skey);
         stripped = true;
       }
-      if (!entries.empty()) matches.push_back({b, stripped ? skey : key, std::move(entries)});
+      if (!entries.empty()) matches.push_back({b, stripped ? skey : key, std::move(entries), false});
+      // A name written apart before its generic ending ("petion ville", "gandhi nagar"):
+      // also the closed compound, when the next word is a place ending or place word.
+      if (b + 1 < tokens.size() && tokens[b + 1].group == tokens[a].group && !tokens[b + 1].ideograph &&
+          tokens[b].skey.size() >= 3 && (g.is_cue("ending", tokens[b + 1].skey) || g.is_cue("suffix", tokens[b + 1].skey))) {
+        std::string joined = skey + tokens[b + 1].skey;
+        if (auto je = g.lookup_key(joined); !je.empty()) matches.push_back({b + 1, std::move(joined), std::move(je), true});
+      }
       if (!g.has_longer_name(key) && (skey == key || !g.has_longer_name(skey))) {
         // Ideographs are not separated by spaces: a longer name continues without one.
         if (!(tokens[b].ideograph && b + 1 < tokens.size() && tokens[b + 1].ideograph)) break;
@@ -619,7 +661,14 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
       const uint32_t re = norm.offsets[tokens[b].end];
       if (re <= rs || re > raw.size()) continue;
       const std::string_view raw_span = raw.substr(rs, re - rs);
-      if (name_key(raw_span, false) != it->key && name_key(raw_span, true) != it->key) continue;
+      // In hashtags and closed compounds spaces do not count: "#SantaMaria" says "santa
+      // maria", "petion ville" says "petionville".
+      if (tokens[a].hashtag || it->joined) {
+        const std::string want = without_spaces(it->key);
+        if (without_spaces(name_key(raw_span, false)) != want && without_spaces(name_key(raw_span, true)) != want) continue;
+      } else if (name_key(raw_span, false) != it->key && name_key(raw_span, true) != it->key) {
+        continue;
+      }
       Candidate c;
       c.first = a;
       c.last = b;

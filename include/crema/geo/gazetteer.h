@@ -97,7 +97,8 @@ class Gazetteer {
   std::optional<std::pair<uint32_t, double>> nearest_city(double lat, double lon) const;
 
   // Unigram count of a lower-case word in the bundled corpora (0 if unseen), how many of
-  // those occurrences were capitalised mid-sentence, and the total count of all words.
+  // those occurrences were capitalised mid-sentence (estimated from the texts that use case:
+  // all-lower-case and all-capitals texts do not count), and the total count of all words.
   uint64_t unigram_count(std::string_view word) const;
   uint64_t unigram_capitalised(std::string_view word) const;
   uint64_t unigram_total() const;
@@ -126,7 +127,7 @@ struct GazetteerSources {
   std::string admin2;               // admin2Codes.txt(.gz); empty = no admin2 entries
   std::string countries;            // countryInfo.txt
   std::string cues;                 // toponym_cues.tsv; empty = no cue lists
-  std::string unigrams;             // gazetteer_unigrams.tsv ("word\tcount"); empty = none
+  std::string unigrams;             // gazetteer_unigrams.tsv ("word\tcount[\tcaps[\tcased]]"); empty = none
   std::string aliases;              // country_aliases.tsv ("ISO2\talias"); empty = none
   std::vector<std::string> country_name_languages = {};  // ICU display languages; empty =
                                     // the built-in list (en es fr pt it de nl ...)
