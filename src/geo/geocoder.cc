@@ -450,8 +450,10 @@ void tokenize(const Geocoder& geo, std::string_view t, std::vector<Token>& token
 namespace {
 
 // Evidence (0–1) that tokens[a..b] name a place, or 0 if the guards reject it.
+// caseless: the post writes no capital mid-sentence (all lower case, or shouting), so the
+// lack of a capital says nothing.
 double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size_t a, size_t b, bool shouting,
-                      const std::vector<uint32_t>& entries) {
+                      bool caseless, const std::vector<uint32_t>& entries) {
   const Token& first = tokens[a];
   const Token& last = tokens[b];
   const size_t len = b - a + 1;
@@ -540,12 +542,23 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
     if ((after_prep || prefix_word) && (capitalised || first.hashtag)) return 0.45;
     return 0;
   }
-  // Short words ("Lat", "Ops", "chi") are mostly codes and abbreviations in GeoNames.
-  const bool short_word = single && first.key.size() <= 3;
+  // Short words ("Lat", "Ops", "chi") are mostly codes and abbreviations in GeoNames; a
+  // capitalised state/country abbreviation ("Qld", "Tas") is not, unless usually lower case.
+  const bool area_abbrev = single && first.key.size() == 3 && has_area && !mostly_lower && !first.sentence_initial;
+  const bool short_word = single && first.key.size() <= 3 && !area_abbrev;
   double ev = 0;
   if (first.hashtag) {
     // Short hashtags ("#yyc", "#qld") follow the acronym rule.
     if (first.key.size() <= 4 && single && !(has_area || max_pop >= 1000000)) return 0;
+    // A short piece next to a capitalised piece that is a name (unknown, or mostly
+    // capitalised in the corpora) but no place is part of a longer name ("#LacMégantic":
+    // not Lac, Chad); "#NYCFloods" and "#abflood" keep theirs.
+    auto unknown_piece = [&](const Token* t) {
+      if (t == nullptr || !t->hashtag || !t->upper_first || !g.lookup_key(t->key).empty()) return false;
+      const uint64_t n = g.unigram_count(t->key);
+      return n == 0 || g.unigram_capitalised(t->key) * 2 >= n;
+    };
+    if (single && first.key.size() <= 4 && (unknown_piece(prev) || unknown_piece(next))) return 0;
     ev = 0.6;
   } else if (capitalised) {
     if (short_word && !after_prep) return 0;
@@ -560,9 +573,24 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
         !(has_area || max_pop >= 100000)) {
       return 0;
     }
+    // Part of a longer capitalised run that a street/place word follows or precedes ("Nelson
+    // Mandela place", "Rue Jean Baptiste"): the run is one street or landmark name.
+    auto run_word = [&](size_t k) {
+      const Token& t = tokens[k];
+      return t.group == first.group && t.upper_first && !t.all_upper && !t.hashtag && !g.is_cue("prep", t.skey) &&
+             !g.is_cue("suffix", t.skey) && !g.is_cue("prefix", t.skey) && !g.is_cue("stop", t.skey);
+    };
+    size_t r0 = a, r1 = b;
+    while (r0 > 0 && run_word(r0 - 1)) --r0;
+    while (r1 + 1 < tokens.size() && run_word(r1 + 1)) ++r1;
+    if ((r0 < a || r1 > b) && !after_prep) {
+      const bool suffix_after = r1 + 1 < tokens.size() && tokens[r1 + 1].group == first.group && g.is_cue("suffix", tokens[r1 + 1].skey);
+      const bool prefix_before = r0 > 0 && tokens[r0 - 1].group == first.group && g.is_cue("prefix", tokens[r0 - 1].skey);
+      if (suffix_after || prefix_before) return 0;
+    }
     if (first.sentence_initial && single) {
       // A capital at the start of a sentence says little: only well-known places.
-      if (!(has_area || max_pop >= 100000) || (count > 0 && caps * 2 < count)) return 0;
+      if (!(has_area || max_pop >= 100000) || (!caseless && count > 0 && caps * 2 < count)) return 0;
       ev = 0.45;
     } else {
       ev = 0.6;
@@ -571,9 +599,13 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
     // Lower case: a preposition, a place word, a typical ending, or a word the corpora
     // mostly capitalise ("nepal", "kathmandu").
     if (single && first.key.size() <= 4 && !after_prep) return 0;
+    // Without any of these only well-known places: the corpora capitalise person names too
+    // ("titus"), and a post without capitals says nothing about case.
+    const bool well_known = has_area || max_pop >= 100000;
     if (after_prep || prefix_word || suffix_word) ev = 0.45;
     else if (ending) ev = 0.4;
-    else if (single && count >= 3 && caps * 2 >= count) ev = 0.4;
+    else if (single && count >= 3 && caps * 2 >= count && (well_known || max_pop >= 50000)) ev = 0.4;
+    else if (single && caseless && first.key.size() >= 5 && well_known) ev = 0.35;
     else return 0;
   }
   if (after_prep) ev += 0.2;
@@ -611,6 +643,9 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
     }
   }
   const bool shouting = cased >= 4 && upper * 10 >= cased * 6;
+  bool mid_capital = false;
+  for (const auto& t : tokens) mid_capital = mid_capital || (!t.hashtag && t.upper_first && !t.all_upper && !t.sentence_initial);
+  const bool caseless = shouting || !mid_capital;
   std::vector<Candidate> out;
   struct Match {
     size_t b;
@@ -654,7 +689,7 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
     bool taken = false;
     for (auto it = matches.rbegin(); it != matches.rend(); ++it) {
       const size_t b = it->b;
-      const double ev = place_evidence(g, tokens, a, b, shouting, it->entries);
+      const double ev = place_evidence(g, tokens, a, b, shouting, caseless, it->entries);
       if (ev <= 0) continue;
       // The raw bytes must say the same name (drops emoji names and placeholder text).
       const uint32_t rs = norm.offsets[tokens[a].start];

@@ -43,6 +43,14 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << city_row(1701668, "Manila", "Maynila", 14.60, 120.98, "PPLC", "PH", "NCR", 1600000)
     << city_row(1684308, "Tacloban", "Tacloban City", 11.24, 125.00, "PPLA", "PH", "08", 242089)
     << city_row(3117735, "Madrid", "", 40.42, -3.70, "PPLC", "ES", "29", 3255944)
+    << city_row(3719028, "Pétionville", "Petionville", 18.51, -72.29, "PPL", "HT", "11", 283052)
+    << city_row(3726786, "Delmas", "Delma", 18.54, -72.30, "PPL", "HT", "11", 382920)
+    << city_row(3723779, "Jacmel", "Jakmel", 18.24, -72.54, "PPLA", "HT", "06", 137966)
+    << city_row(3450083, "Santa Maria", "", -29.68, -53.81, "PPLA2", "BR", "23", 283677)
+    << city_row(2174003, "Brisbane", "", -27.47, 153.03, "PPLA", "AU", "04", 2514184)
+    << city_row(2147714, "Sydney", "", -33.87, 151.21, "PPLA", "AU", "02", 4627345)
+    << city_row(2641591, "Nelson", "", 53.83, -2.22, "PPL", "GB", "ENG", 150000)
+    << city_row(2435124, "Bol", "", 13.46, 14.71, "PPLA", "TD", "07", 20000)
     << "malformed row without tabs\n";
   std::ofstream a(dir + "/admin1.txt");
   a << "CA.02\tBritish Columbia\tBritish Columbia\t5909050\n"
@@ -63,7 +71,13 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "US.NY\tNew York\tNew York\t5128638\n"
     << "PH.NCR\tMetro Manila\tMetro Manila\t7521311\n"
     << "PH.08\tEastern Visayas\tEastern Visayas\t7521309\n"
-    << "ES.29\tMadrid\tMadrid\t3117732\n";
+    << "ES.29\tMadrid\tMadrid\t3117732\n"
+    << "HT.11\tOuest\tOuest\t3719543\n"
+    << "HT.06\tSud-Est\tSud-Est\t3716950\n"
+    << "BR.23\tRio Grande do Sul\tRio Grande do Sul\t3451133\n"
+    << "AU.04\tQueensland\tQueensland\t2152274\n"
+    << "AU.02\tNew South Wales\tNew South Wales\t2155400\n"
+    << "TD.07\tLac\tLac\t2429323\n";
   std::ofstream k(dir + "/countryInfo.txt");
   auto country = [&](const char* iso, const char* name, double area, uint64_t pop, uint32_t id) {
     k << iso << "\tXXX\t000\t" << iso << "\t" << name << "\tCap\t" << area << "\t" << pop
@@ -83,17 +97,22 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
   country("NL", "Netherlands", 41526, 17231017, 2750405);
   country("PH", "Philippines", 300000, 106651922, 1694008);
   country("ES", "Spain", 504782, 46723749, 2510769);
+  country("HT", "Haiti", 27750, 9648924, 3723988);
+  country("TD", "Chad", 1284000, 15477751, 2434508);
   std::ofstream u(dir + "/unigrams.tsv");
   u << "the\t27002\t580\nin\t14477\t332\nhelp\t2827\t243\nearthquake\t1020\t52\nflood\t900\t40\n"
     << "nepal\t74\t69\nvalley\t69\t44\nbest\t95\t4\nmobile\t104\t6\nnice\t20\t2\nreading\t15\t0\n"
     << "kathmandu\t20\t15\nrelief\t500\t30\nwishes\t40\t1\nwork\t300\t5\nneeded\t200\t3\n"
-    << "typhoon\t400\t100\nhaiyan\t200\t150\nfloods\t300\t20\nfrom\t3000\t20\nand\t15169\t127\n";
+    << "typhoon\t400\t100\nhaiyan\t200\t150\nfloods\t300\t20\nfrom\t3000\t20\nand\t15169\t127\n"
+    // A 4th column: occurrences in texts that use case (the capitalised count is of those).
+    << "bushfires\t50\t2\t50\nfires\t80\t3\t80\nmégantic\t30\t28\t30\njakmel\t43\t5\t14\n"
+    << "delma\t136\t32\t51\nplace\t300\t10\t300\nny\t10\t2\t10\nshelter\t200\t5\t200\n";
   std::ofstream q(dir + "/cues.tsv");
   q << "# test cues\nprep\tin\nprep\tat\nprep\tfrom\nprep\tnear\nprep\ten\nsuffix\tvalley\nsuffix\tcity\n"
     << "suffix\tdistrict\nprefix\tbarangay\nstop\tthe\nstop\tin\nstop\thelp\nstop\tand\nstop\tfrom\nstop\tvalley\n"
-    << "stop\tus\nstop\trt\nending\tpur\n";
+    << "stop\tus\nstop\trt\nending\tpur\nending\tville\nsuffix\tplace\nprep\tnan\n";
   std::ofstream al(dir + "/aliases.tsv");
-  al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\n";
+  al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\n";
   GazetteerSources s;
   s.cities = {dir + "/cities.txt"};
   s.admin1 = dir + "/admin1.txt";

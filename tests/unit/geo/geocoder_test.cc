@@ -114,6 +114,52 @@ TEST(Mentions, AcronymsOnlyInCapitalsAndOnlyIfAGazetteerName) {
   EXPECT_TRUE(geo().mentions("ktm is fine").empty());
 }
 
+TEST(Hashtags, CapitalsThenLowerCaseSplitAfterTheCapitals) {
+  EXPECT_EQ(words(geo().segment_hashtag("NSWbushfires")), (V{"NSW", "bushfires"}));
+  EXPECT_EQ(words(geo().segment_hashtag("NYCFloods")), (V{"NYC", "Floods"}));  // "loods" is no word
+}
+
+TEST(Mentions, HashtagNamesWithoutSpaces) {
+  EXPECT_EQ(found(geo().mentions("Ajudem #SantaMaria")), (V{"SantaMaria=Santa Maria/BR"}));
+  EXPECT_EQ(found(geo().mentions("They need us #NSWbushfires")), (V{"NSW=New South Wales/AU"}));
+}
+
+TEST(Mentions, StateCodeInsideAHashtag) {
+  EXPECT_EQ(found(geo().mentions("donate for #nyflood relief")), (V{"ny=New York/US"}));
+  EXPECT_TRUE(geo().mentions("#inflood").empty());  // a preposition, not Indiana
+  EXPECT_TRUE(geo().mentions("#ny").empty());       // alone it is the acronym rule's (too short)
+}
+
+TEST(Mentions, ShortPieceOfALongerUnknownNameInAHashtag) {
+  EXPECT_TRUE(geo().mentions("Pour de l'aide au #LacMégantic").empty());
+  EXPECT_EQ(found(geo().mentions("#LacFloods")), (V{"Lac=Lac/TD"}));
+}
+
+TEST(Mentions, ClosedCompoundWrittenApart) {
+  EXPECT_EQ(found(geo().mentions("nous sommes a petion ville 20 adultes")), (V{"petion ville=Pétionville/HT"}));
+}
+
+TEST(Mentions, PostsWithoutCapitalsUseWellKnownNames) {
+  // No capital mid-sentence: the sentence-initial capital and lower case say nothing.
+  EXPECT_EQ(found(geo().mentions("Jakmel atrape pa yon maladi yo rele grangou")), (V{"Jakmel=Jacmel/HT"}));
+  EXPECT_EQ(found(geo().mentions("centre ap mande ed pou viktim delma 33")), (V{"delma=Delmas/HT"}));
+  EXPECT_EQ(found(geo().mentions("KIB POUM JWENN TANT AK TRAVAY MWEN DELMAS 33")), (V{"DELMAS=Delmas/HT"}));
+  // A post that writes capitals: a sentence-initial word the corpora mostly write in lower
+  // case is not taken.
+  EXPECT_TRUE(geo().mentions("Jakmel atrape pa yon maladi, di Pierre").empty());
+  // Common words stay out in lower-case posts too.
+  EXPECT_TRUE(geo().mentions("the best shelter is in the reading room").empty());
+}
+
+TEST(Mentions, NamesInsideAStreetOrLandmarkName) {
+  EXPECT_TRUE(geo().mentions("please consider going to Nelson Mandela place and donating").empty());
+  EXPECT_EQ(found(geo().mentions("Donations at Nelson today")), (V{"Nelson=Nelson/GB"}));
+}
+
+TEST(Mentions, CapitalisedStateAbbreviations) {
+  EXPECT_EQ(found(geo().mentions("thanks for the donation to the Qld Flood Appeal")), (V{"Qld=Queensland/AU"}));
+}
+
 TEST(Mentions, OtherScripts) {
   EXPECT_EQ(found(geo().mentions("काठमाडौं मा भूकम्प")), (V{"काठमाडौं=Kathmandu/NP"}));
   EXPECT_EQ(found(geo().mentions("東京で地震")), (V{"東京=Tokyo/JP"}));
