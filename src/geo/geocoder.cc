@@ -720,6 +720,38 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
   return out;
 }
 
+// "Virginia Beach, VA", "Boulder, CO": a two-letter code in capitals right after a comma
+// that follows a city is a mention of that city's state when the code names it. Alone such
+// codes are too ambiguous (scan() drops them).
+void add_state_codes(const Gazetteer& g, std::string_view text, const std::vector<Token>& tokens,
+                     std::vector<Candidate>& cands) {
+  for (size_t i = 0; i < cands.size(); ++i) {
+    const Candidate& c = cands[i];
+    const size_t k = c.last + 1;
+    if (c.chosen == Gazetteer::kNone || g.kind(c.chosen) != PlaceKind::kCity || k >= tokens.size()) continue;
+    const Token& t = tokens[k];
+    if (!t.all_upper || t.key.size() != 2 || t.hashtag || (i + 1 < cands.size() && cands[i + 1].first <= k)) continue;
+    const std::string_view between = text.substr(tokens[c.last].end, t.start - tokens[c.last].end);
+    if (between.find(',') == std::string_view::npos ||
+        between.find_first_not_of(", ") != std::string_view::npos) {
+      continue;
+    }
+    const uint32_t state = g.admin1_of(c.chosen);
+    for (const uint32_t e : g.lookup_key(t.key)) {
+      if (e != state) continue;
+      Candidate s;
+      s.first = s.last = k;
+      s.key = t.key;
+      s.entries = {e};
+      s.evidence = std::min(0.95, c.evidence);
+      s.chosen = e;
+      cands.insert(cands.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(s));
+      ++i;
+      break;
+    }
+  }
+}
+
 void add_entry_context(const Gazetteer& g, uint32_t e, double weight, Context& ctx) {
   if (e == Gazetteer::kNone) return;
   ctx.countries[std::string(g.country(e))] += weight;
@@ -866,6 +898,7 @@ GeoResult Geocoder::locate(const Post& post) const {
       choose(g, cands[i], local);
     }
   }
+  add_state_codes(g, norm.text, tokens, cands);
   std::unordered_map<std::string, double> country_votes;
   for (const auto& c : cands) {
     if (c.chosen == Gazetteer::kNone) continue;

@@ -160,6 +160,15 @@ TEST(Mentions, CapitalisedStateAbbreviations) {
   EXPECT_EQ(found(geo().mentions("thanks for the donation to the Qld Flood Appeal")), (V{"Qld=Queensland/AU"}));
 }
 
+TEST(Mentions, StateCodeAfterACity) {
+  EXPECT_EQ(found(geo().mentions("Shelter open in Springfield, MO tonight")),
+            (V{"Springfield=Springfield/US", "MO=Missouri/US"}));
+  // Only the code of the city's own state, and only after a comma.
+  EXPECT_EQ(found(geo().mentions("Shelter open in Chicago, MO tonight")), (V{"Chicago=Chicago/US"}));
+  EXPECT_EQ(found(geo().mentions("Shelter open in Springfield MO tonight")), (V{"Springfield=Springfield/US"}));
+  EXPECT_TRUE(geo().mentions("MO shelters open").empty());
+}
+
 TEST(Mentions, OtherScripts) {
   EXPECT_EQ(found(geo().mentions("काठमाडौं मा भूकम्प")), (V{"काठमाडौं=Kathmandu/NP"}));
   EXPECT_EQ(found(geo().mentions("東京で地震")), (V{"東京=Tokyo/JP"}));
