@@ -98,6 +98,16 @@ TEST(ExtractorTest, CompoundNumbersRangesAndUnboundCounts) {
   EXPECT_TRUE(lexicon_only().extract("volunteers via http://t.c\xE2\x80\xA6").contacts.empty());
 }
 
+TEST(ExtractorTest, CommonReliefItemsAreResourcesWithTheirCounts) {
+  auto ex = lexicon_only().extract("UNICEF sent 500 hygiene kits, 200 jerrycans and 40 wheelchairs");
+  std::vector<std::string> got;
+  for (const auto& r : ex.resources) {
+    got.push_back(r.text + "/" + std::string(class_name(r.cls)) + "/" +
+                  (r.quantity >= 0 ? ex.quantities[static_cast<size_t>(r.quantity)].amount : std::string("-")));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"hygiene kits/health/500", "jerrycans/water/200", "wheelchairs/health/40"}));
+}
+
 TEST(ExtractorTest, NotQuantities) {
   // Addresses, dates, years, people counts and phone numbers count no goods.
   EXPECT_TRUE(lexicon_only().extract("food at Delmas 33 for 300 people since 12 jan 2010").quantities.empty());
