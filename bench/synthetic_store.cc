@@ -494,7 +494,11 @@ int main(int argc, char** argv) {
   app.add_option("--gazetteer", gazetteer_path, "compiled gazetteer (cities and populations)")->capture_default_str();
   app.add_flag("--force", force, "replace an existing store file");
   app.add_flag("--quiet", quiet, "no progress on stderr");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; a usage error: 2 like crema's commands
+  }
 
   std::error_code ec;
   if (std::filesystem::exists(out, ec)) {
