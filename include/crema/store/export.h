@@ -65,10 +65,10 @@ struct PiiMaskerOptions {
 //     replaced by mask_contact();
 //   * @mentions ("@" after a non-word character, then [A-Za-z0-9_]+), replaced by "@•••";
 //     the normaliser's placeholder "@USER" is left alone;
-//   * as a backstop, phone-like digit runs the extractor did not accept (9 or more digits,
-//     or 7 or more after a "+", separated by at most one of " -.()" each), replaced in
-//     mask_contact()'s phone form, so a national number in a post without a known country
-//     is masked too.
+//   * as a backstop, phone-like digit runs the extractor did not accept (9–15 digits, or
+//     7–15 after a "+", in groups joined by at most two of " -.()/"; dates and hours are
+//     not part of a run), replaced in mask_contact()'s phone form, so a national number
+//     in a post without a known country, or glued to a word, is masked too.
 class PiiMasker {
  public:
   // Errors: those of extract::Extractor::create (a missing or malformed lexicon).

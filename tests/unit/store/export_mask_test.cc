@@ -167,10 +167,21 @@ TEST_F(PiiMaskerTest, DigitBackstopCatchesNumbersTheExtractorSkips) {
   EXPECT_TRUE(contains(m.text, "567 for water")) << m.text;
 }
 
+TEST_F(PiiMaskerTest, DigitBackstopSplitsGluedAndJoinedNumbers) {
+  // Two numbers joined by "- ", the second glued to a word: both masked (from data/sample).
+  const MaskedText m = masker_->mask("CAMPAGNOLA E. (RE) TEL.052275484- 3923556690Fate ...", "");
+  EXPECT_FALSE(contains(m.text, "2275")) << m.text;
+  EXPECT_FALSE(contains(m.text, "35566")) << m.text;
+  EXPECT_TRUE(contains(m.text, "Fate ...")) << m.text;
+  EXPECT_FALSE(contains(masker_->mask("Volontariato Modena 059/212003", "").text, "212003"));
+  // A lone run of more than 15 digits is an id, not a phone.
+  EXPECT_EQ(masker_->mask("status 204030861119729664 ok", "").text, "status 204030861119729664 ok");
+}
+
 TEST_F(PiiMaskerTest, AmountsDatesAndTimesStay) {
   for (const std::string text : {"2100 blankets and 50-100 tents", "on 2013-09-12 10:30 at the school",
                                  "Rs 10,000,000 raised", "3.5 MT of rice", "year 2013",
-                                 "#terremoto Ml:4.3 2012-05-23 21:41:18 UTC", "dal 20.05.2012 ore 04.7"}) {
+                                 "#terremoto Ml:4.3 2012-05-23 21:41:18 UTC", "dal 20.05.2012 ore 04.7", "on 12/09/2013 10:30"}) {
     EXPECT_EQ(masker_->mask(text, "").text, text);
   }
 }
