@@ -359,6 +359,20 @@ def make(family, out, seed, cho=False, bin_copy=False):
         dense("classifier.dense", H, H)
         dense("classifier.out_proj", len(LABELS), H, std=0.5)
 
+    if cho:
+        # A head like a trained one: weights in the span of the directions along which the
+        # sentences' pooled vectors differ, logits centred over the sentences, so the fixture
+        # predicts several labels with margins well above int8 noise (a random head over
+        # mean-pooled vectors, which differ little, gives near-ties).
+        pooled = np.stack([reference(family, {n: stored(v, dtype) for n, v in W.items()}, cfg,
+                                     wordpiece_ids(t, vocab, family), cho)[0].mean(0).numpy() for t in SENTENCES])
+        centred = pooled - pooled.mean(0)
+        _, sv, vt = np.linalg.svd(centred, full_matrices=False)
+        mix = rng.standard_normal((len(labels), 4))
+        w = (mix @ (vt[:4] / sv[:4, None])) * 2.0
+        W["classifier.weight"] = w.astype(np.float32)
+        W["classifier.bias"] = (-(pooled @ w.T).mean(0)).astype(np.float32)
+
     def write_folder(d, weights):
         os.makedirs(d, exist_ok=True)
         weights(d)

@@ -15,6 +15,7 @@
 #include "crema/common/parallel.h"
 #include "crema/text/normalize.h"
 #include "fasttext_model.h"
+#include "hf_classifier.h"
 
 namespace crema::classify {
 
@@ -233,6 +234,7 @@ Result<FastTextModel> load_checked(const std::string& path, ModelKind kind) {
 }  // namespace
 
 Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& model_dir) {
+  if (model_dir.starts_with("hf:") || model_dir.starts_with("hf-int8:")) return load_hf_classifier(model_dir);
   const std::string decision_path = model_dir + "/decision.txt";
   DecisionRule rule;
   std::error_code ec;
