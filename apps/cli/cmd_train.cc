@@ -18,12 +18,22 @@ struct TrainArgs {
   double lr = 0;   // 0: not given
   int dim = 50;
   int word_ngrams = 2;
-  int minn = 0;
-  int maxn = 0;
+  int minn = 3;
+  int maxn = 5;
   int fasttext_threads = 1;
   bool no_quantize = false;
   bool no_tune = false;
+  std::string model_type = "auto";  // auto | softmax | cascade
+  std::string prior = "auto";       // auto | on | off (likewise pretrained, char_ngrams)
+  std::string pretrained = "auto";
+  std::string pretrained_vectors;
+  std::string char_ngrams = "auto";
+  bool no_synthetic = false;
 };
+
+classify::GridChoice choice_of(const std::string& v) {
+  return v == "on" ? classify::GridChoice::kOn : v == "off" ? classify::GridChoice::kOff : classify::GridChoice::kBoth;
+}
 
 // The command as it can be re-run (recorded in the manifest).
 std::string command_line(const TrainArgs& a) {
@@ -36,7 +46,13 @@ std::string command_line(const TrainArgs& a) {
   }
   if (a.dim != 50) cmd += " --dim " + std::to_string(a.dim);
   if (a.word_ngrams != 2) cmd += " --word-ngrams " + std::to_string(a.word_ngrams);
-  if (a.maxn > 0) cmd += " --char-ngrams " + std::to_string(a.minn) + "," + std::to_string(a.maxn);
+  if (a.model_type != "auto") cmd += " --model-type " + a.model_type;
+  if (a.prior != "auto") cmd += " --prior-correction " + a.prior;
+  if (a.pretrained != "auto") cmd += " --pretrained " + a.pretrained;
+  if (!a.pretrained_vectors.empty()) cmd += " --pretrained-vectors " + a.pretrained_vectors;
+  if (a.char_ngrams != "auto") cmd += " --char-ngrams " + a.char_ngrams;
+  if (a.minn != 3 || a.maxn != 5) cmd += " --char-ngram-range " + std::to_string(a.minn) + "," + std::to_string(a.maxn);
+  if (a.no_synthetic) cmd += " --no-synthetic";
   if (a.fasttext_threads != 1) cmd += " --fasttext-threads " + std::to_string(a.fasttext_threads);
   if (a.no_quantize) cmd += " --no-quantize";
   if (a.no_tune) cmd += " --no-tune";
@@ -44,6 +60,7 @@ std::string command_line(const TrainArgs& a) {
 }
 
 int run_train(const TrainArgs& args, const GlobalOptions& global) {
+  if (args.minn > args.maxn) return usage_error("--char-ngram-range: MIN must not exceed MAX");
   classify::TrainOptions options;
   options.data_path = args.data;
   options.out_dir = args.out;
@@ -54,6 +71,17 @@ int run_train(const TrainArgs& args, const GlobalOptions& global) {
   options.min_char_ngram = args.minn;
   options.max_char_ngram = args.maxn;
   options.quantize = !args.no_quantize;
+  options.softmax = args.model_type == "cascade" ? classify::GridChoice::kOff : classify::GridChoice::kOn;
+  options.cascade = args.model_type == "softmax" ? classify::GridChoice::kOff : classify::GridChoice::kOn;
+  if (args.model_type == "auto") {
+    options.softmax = classify::GridChoice::kBoth;
+    options.cascade = classify::GridChoice::kBoth;
+  }
+  options.prior_correction = choice_of(args.prior);
+  options.pretrained = choice_of(args.pretrained);
+  options.pretrained_path = args.pretrained_vectors;
+  options.char_ngrams = choice_of(args.char_ngrams);
+  options.exclude_synthetic = args.no_synthetic;
   // An explicit epoch count or learning rate means "train exactly this".
   options.tune = !args.no_tune && args.epochs == 0 && args.lr == 0;
   if (args.epochs > 0) options.epochs = args.epochs;
@@ -67,11 +95,13 @@ int run_train(const TrainArgs& args, const GlobalOptions& global) {
   if (global.json) {
     std::string dir;
     append_json_string(dir, args.out);
-    std::printf("{\"model_dir\":%s,\"actionable\":%s,\"resources\":%s}\n", dir.c_str(),
-                result->actionable.to_json().c_str(), result->resources.to_json().c_str());
+    std::string chosen;
+    append_json_string(chosen, result->chosen);
+    std::printf("{\"model_dir\":%s,\"chosen\":%s,\"actionable\":%s,\"resources\":%s}\n", dir.c_str(),
+                chosen.c_str(), result->actionable.to_json().c_str(), result->resources.to_json().c_str());
   } else if (!global.quiet) {
-    std::printf("models written to %s (test split, 20%%)\n\n%s\n%s", args.out.c_str(),
-                result->actionable.to_text().c_str(), result->resources.to_text().c_str());
+    std::printf("models written to %s (chosen on validation: %s; test split, 20%%)\n\n%s\n%s", args.out.c_str(),
+                result->chosen.c_str(), result->actionable.to_text().c_str(), result->resources.to_text().c_str());
   }
   return kExitOk;
 }
@@ -89,21 +119,38 @@ void install_train(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--lr", args->lr, "Learning rate (given: no grid search)")->check(CLI::Range(1e-6, 10.0));
   cmd->add_option("--dim", args->dim, "Embedding dimension (default 50)")->check(CLI::Range(1, 1000));
   cmd->add_option("--word-ngrams", args->word_ngrams, "Word n-gram length (default 2)")->check(CLI::Range(1, 5));
+  const auto tri = CLI::IsMember({"auto", "on", "off"});
+  cmd->add_option("--model-type", args->model_type,
+                  "Actionable model: softmax (one 4-class model), cascade (request-vs-not and offer-vs-not) or auto "
+                  "(both in the grid; default)")
+      ->check(CLI::IsMember({"auto", "softmax", "cascade"}));
+  cmd->add_option("--prior-correction", args->prior,
+                  "Decision rule tuned on validation (softmax: per-class log-prior biases; cascade: thresholds): "
+                  "auto (grid; default), on, off")
+      ->check(tri);
+  cmd->add_option("--pretrained", args->pretrained,
+                  "Initialise word vectors from GloVe (dim then 100): auto (grid; default), on, off")
+      ->check(tri);
+  cmd->add_option("--pretrained-vectors", args->pretrained_vectors,
+                  "glove-sif file for --pretrained (default models/glove-sif/glove-sif.bin)");
+  cmd->add_option("--char-ngrams", args->char_ngrams, "Character n-grams of words: auto (grid; default), on, off")
+      ->check(tri);
   cmd->add_option_function<std::vector<int>>(
-         "--char-ngrams",
+         "--char-ngram-range",
          [args](const std::vector<int>& v) {
            args->minn = v[0];
            args->maxn = v[1];
          },
-         "Character n-grams of words MIN,MAX (e.g. 3,5; default off)")
+         "Character n-gram lengths MIN,MAX where they are on (default 3,5)")
       ->expected(2)
       ->delimiter(',')
       ->check(CLI::Range(1, 8));
+  cmd->add_flag("--no-synthetic", args->no_synthetic, "Leave out the rows marked synthetic (for comparison)");
   cmd->add_option("--fasttext-threads", args->fasttext_threads,
                   "fastText training threads (default 1: bit-for-bit reproducible)")
       ->check(CLI::Range(1, 256));
   cmd->add_flag("--no-quantize", args->no_quantize, "Write unquantized models (larger)");
-  cmd->add_flag("--no-tune", args->no_tune, "Skip the validation grid; use --epochs/--lr or the defaults (25, 0.5)");
+  cmd->add_flag("--no-tune", args->no_tune, "Skip the validation grid; use --epochs/--lr or the defaults (25, 0.5) and the axes set to on");
   cmd->callback([args, &global, &exit_code] { exit_code = run_train(*args, global); });
 }
 

@@ -239,7 +239,7 @@ std::string EvalReport::to_text() const {
   char line[256];
   std::snprintf(line, sizeof line, "%s: n=%lld  macro-F1 %.4f  [95%% CI %.4f, %.4f]  %s %.4f\n", task.c_str(),
                 static_cast<long long>(n), macro_f1, macro_f1_ci_low, macro_f1_ci_high,
-                task == "resources" ? "exact-match" : "accuracy", accuracy);
+                task.rfind("resources", 0) == 0 ? "exact-match" : "accuracy", accuracy);
   out += line;
   std::snprintf(line, sizeof line, "  %-18s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "support");
   out += line;
@@ -302,7 +302,7 @@ std::string EvalReport::to_json() const {
   w.key("n").value(n);
   w.key("macro_f1").value(macro_f1);
   w.key("macro_f1_ci95").begin_array().value(macro_f1_ci_low).value(macro_f1_ci_high).end_array();
-  w.key(task == "resources" ? "exact_match" : "accuracy").value(accuracy);
+  w.key(task.rfind("resources", 0) == 0 ? "exact_match" : "accuracy").value(accuracy);
   w.key("classes").begin_array();
   for (const ClassMetrics& c : classes) {
     w.begin_object();

@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <cstring>
+#include <cstdio>
 
 #include <fasttext/fasttext.h>
 
@@ -13,6 +15,7 @@
 #include "crema/common/file_io.h"
 #include "crema/common/json_writer.h"
 #include "crema/common/parallel.h"
+#include "crema/common/paths.h"
 #include "crema/text/normalize.h"
 #include "fasttext_model.h"
 
@@ -20,11 +23,26 @@ namespace crema::classify {
 namespace {
 
 constexpr const char* kActionableFile = "actionable.ftz";
+constexpr const char* kRequestFile = "request.ftz";
+constexpr const char* kOfferFile = "offer.ftz";
 constexpr const char* kResourcesFile = "resources.ftz";
+constexpr const char* kDecisionFile = "decision.txt";
 constexpr const char* kNoResource = "none";  // pseudo-label: the post names no resource
-// Grid: epochs {5, 25} x lr {0.2, 1.0}, x rare-class oversampling {off, on} for actionable.
-constexpr uint64_t kGridRuns = 8 + 4;
 constexpr int64_t kMaxRepeats = 30;
+
+// The models training produces: the 4-class softmax, the cascade's two binary models, and
+// the multi-label resource model.
+enum class Task { kActionable, kRequest, kOffer, kResources };
+
+const char* task_name(Task task) {
+  switch (task) {
+    case Task::kActionable: return "actionable";
+    case Task::kRequest: return "request";
+    case Task::kOffer: return "offer";
+    case Task::kResources: return "resources";
+  }
+  return "";
+}
 
 // Labelled posts with their normalised text and the line the models see.
 struct Prepared {
@@ -33,11 +51,14 @@ struct Prepared {
   std::vector<std::string> inputs;
 };
 
-Result<Prepared> prepare(const std::string& data_path, int threads) {
+Result<Prepared> prepare(const std::string& data_path, int threads, bool exclude_synthetic = false) {
   auto posts = load_labelled(data_path);
   if (!posts) return tl::unexpected(posts.error());
   Prepared p;
   p.posts = std::move(*posts);
+  if (exclude_synthetic) {
+    std::erase_if(p.posts, [](const LabelledPost& post) { return post.synthetic; });
+  }
   p.normalized.resize(p.posts.size());
   p.inputs.resize(p.posts.size());
   parallel_for(p.posts.size(), resolve_threads(threads), [&](size_t begin, size_t end) {
@@ -49,14 +70,23 @@ Result<Prepared> prepare(const std::string& data_path, int threads) {
   return p;
 }
 
-struct Config {
+// Input features of a model (axes of the grid that change what fastText trains).
+struct Features {
+  bool pretrained = false;
+  bool char_ngrams = false;
+};
+
+struct Hyper {
   int epochs = 25;
   double lr = 0.5;
   // Repeat each line round(largest class / its class) times, at most kMaxRepeats: the
   // fastText stand-in for CHO's class weights.
   bool balance = false;
-  double validation_macro_f1 = -1;
 };
+
+std::string features_suffix(const Features& f) {
+  return std::string(f.pretrained ? "+pretrained" : "") + (f.char_ngrams ? "+char" : "");
+}
 
 std::string labelled_line(std::string_view labels, const std::string& input) {
   std::string line(labels);
@@ -68,28 +98,42 @@ std::string labelled_line(std::string_view labels, const std::string& input) {
   return line;
 }
 
-// The training file of one task: train rows (repeated when balancing), shuffled with the seed.
-std::string training_text(const Prepared& p, const std::vector<size_t>& rows, bool resources, bool balance,
-                          uint64_t seed) {
-  std::vector<std::string> lines;
-  std::array<int64_t, kNumLabels + 1> per_class{};
-  for (size_t i : rows) ++per_class[static_cast<size_t>(p.posts[i].label)];
-  const int64_t largest = *std::max_element(per_class.begin(), per_class.end());
-  for (size_t i : rows) {
-    const LabelledPost& post = p.posts[i];
-    if (resources) {
+bool is_request(Label l) { return l == Label::kRequest || l == Label::kRequestAndOffer; }
+bool is_offer(Label l) { return l == Label::kOffer || l == Label::kRequestAndOffer; }
+
+std::string labels_of(const LabelledPost& post, Task task) {
+  switch (task) {
+    case Task::kActionable: return "__label__" + std::string(label_name(post.label));
+    case Task::kRequest: return is_request(post.label) ? "__label__yes" : "__label__no";
+    case Task::kOffer: return is_offer(post.label) ? "__label__yes" : "__label__no";
+    case Task::kResources: {
       std::string labels;
       for (const std::string& r : post.resources) labels += (labels.empty() ? "__label__" : " __label__") + r;
-      if (labels.empty()) labels = std::string("__label__") + kNoResource;
-      lines.push_back(labelled_line(labels, p.inputs[i]));
-      continue;
+      return labels.empty() ? std::string("__label__") + kNoResource : labels;
     }
-    std::string line = labelled_line("__label__" + std::string(label_name(post.label)), p.inputs[i]);
+  }
+  return {};
+}
+
+// The training file of one task: train rows (repeated when balancing), shuffled with the seed.
+std::string training_text(const Prepared& p, const std::vector<size_t>& rows, Task task, bool balance,
+                          uint64_t seed) {
+  std::map<std::string, int64_t> per_class;
+  std::vector<std::string> row_labels;
+  for (size_t i : rows) {
+    row_labels.push_back(labels_of(p.posts[i], task));
+    ++per_class[row_labels.back()];
+  }
+  int64_t largest = 1;
+  for (const auto& [name, count] : per_class) largest = std::max(largest, count);
+  std::vector<std::string> lines;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    std::string line = labelled_line(row_labels[k], p.inputs[rows[k]]);
     int64_t repeats = 1;
-    if (balance) {
-      const int64_t count = per_class[static_cast<size_t>(post.label)];
+    if (balance && task != Task::kResources) {
       repeats = std::clamp<int64_t>(
-          std::llround(static_cast<double>(largest) / static_cast<double>(count)), 1, kMaxRepeats);
+          std::llround(static_cast<double>(largest) / static_cast<double>(per_class[row_labels[k]])), 1,
+          kMaxRepeats);
     }
     for (int64_t r = 0; r < repeats; ++r) lines.push_back(line);
   }
@@ -109,20 +153,120 @@ FastTextModel wrap(std::shared_ptr<fasttext::FastText> ft, bool ova) {
   return model;
 }
 
-Result<std::shared_ptr<fasttext::FastText>> train_fasttext(const std::string& train_file, bool ova,
-                                                          const Config& config, const TrainOptions& options) {
+// Keeps a file for the duration of training and removes it afterwards.
+struct TempFile {
+  std::string path;
+  ~TempFile() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
+// GloVe vectors from a crema glove-sif file (docs/encoders.md), written as a fastText .vec
+// file holding only `words` (so the pretrained file adds nothing to the dictionary).
+struct Pretrained {
+  int dim = 0;
+  std::unique_ptr<TempFile> vec;
+};
+
+Result<Pretrained> write_pretrained(const std::string& glove_path, const std::set<std::string>& words,
+                                    const std::string& out_path) {
+  auto bytes = read_file(glove_path);
+  if (!bytes) return tl::unexpected(bytes.error());
+  const std::string& b = *bytes;
+  const auto bad = [&](const char* why) {
+    return make_error(ErrorCode::kCorrupt, glove_path + ": not a glove-sif file (" + why + ")");
+  };
+  if (b.size() < 40 || b.compare(0, 8, "CRGLOVE1") != 0) return bad("magic");
+  uint32_t version = 0, dim = 0, n = 0;
+  uint64_t vocab_bytes = 0;
+  std::memcpy(&version, b.data() + 8, 4);
+  std::memcpy(&dim, b.data() + 12, 4);
+  std::memcpy(&n, b.data() + 16, 4);
+  std::memcpy(&vocab_bytes, b.data() + 32, 8);
+  if (version != 1 || dim == 0 || dim > 1000 || n == 0 || n > 10'000'000) return bad("header");
+  const uint64_t rows_at = 40 + uint64_t{8} * n + uint64_t{4} * dim;
+  const uint64_t vocab_at = rows_at + uint64_t{n} * dim;
+  if (vocab_bytes > b.size() || vocab_at + vocab_bytes != b.size()) return bad("size");
+  Pretrained out;
+  out.dim = static_cast<int>(dim);
+  std::string text;
+  int64_t written = 0;
+  size_t pos = vocab_at;
+  char buf[32];
+  for (uint32_t i = 0; i < n; ++i) {
+    const size_t nl = b.find('\n', pos);
+    if (nl == std::string::npos) return bad("vocabulary");
+    const std::string word = b.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (words.count(word) == 0) continue;
+    float scale = 0;
+    std::memcpy(&scale, b.data() + 40 + uint64_t{4} * i, 4);
+    if (!std::isfinite(scale)) return bad("scale");
+    text += word;
+    for (uint32_t d = 0; d < dim; ++d) {
+      const auto q = static_cast<int8_t>(b[rows_at + uint64_t{i} * dim + d]);
+      std::snprintf(buf, sizeof buf, " %.6g", static_cast<double>(scale * static_cast<float>(q)));
+      text += buf;
+    }
+    text.push_back('\n');
+    ++written;
+  }
+  const std::string header = std::to_string(written) + " " + std::to_string(dim) + "\n";
+  out.vec = std::make_unique<TempFile>(TempFile{out_path});
+  if (auto st = write_file_atomic(out_path, header + text); !st) return tl::unexpected(st.error());
+  return out;
+}
+
+struct TrainContext {
+  const TrainOptions& options;
+  const Prepared& p;
+  const Split& split;
+  const Pretrained* pretrained = nullptr;
+  std::map<std::pair<Task, bool>, std::unique_ptr<TempFile>> files;  // (task, balance) -> training file
+};
+
+std::vector<size_t> rows_for(const Prepared& p, const std::vector<size_t>& part, Task task) {
+  std::vector<size_t> out;
+  for (size_t i : part) {
+    if (task == Task::kResources ? p.posts[i].has_resources : p.posts[i].label != Label::kUnknown) out.push_back(i);
+  }
+  return out;
+}
+
+Result<std::string> training_file(TrainContext& ctx, Task task, bool balance) {
+  auto& slot = ctx.files[{task, balance}];
+  if (!slot) {
+    slot = std::make_unique<TempFile>(TempFile{ctx.options.out_dir + "/." + task_name(task) +
+                                               (balance ? ".balanced" : "") + ".train.txt"});
+    const std::string text =
+        training_text(ctx.p, rows_for(ctx.p, ctx.split.train, task), task, balance, ctx.options.seed);
+    if (auto st = write_file_atomic(slot->path, text); !st) return tl::unexpected(st.error());
+  }
+  return slot->path;
+}
+
+Result<std::shared_ptr<fasttext::FastText>> train_fasttext(TrainContext& ctx, Task task, const Features& f,
+                                                          const Hyper& h) {
+  const TrainOptions& options = ctx.options;
+  auto file = training_file(ctx, task, h.balance);
+  if (!file) return tl::unexpected(file.error());
   fasttext::Args args;
-  args.input = train_file;
+  args.input = *file;
   args.model = fasttext::model_name::sup;
-  args.loss = ova ? fasttext::loss_name::ova : fasttext::loss_name::softmax;
+  args.loss = task == Task::kResources ? fasttext::loss_name::ova : fasttext::loss_name::softmax;
   args.dim = options.dim;
+  if (f.pretrained && ctx.pretrained != nullptr) {
+    args.pretrainedVectors = ctx.pretrained->vec->path;
+    args.dim = ctx.pretrained->dim;
+  }
   args.wordNgrams = options.word_ngrams;
   args.bucket = options.bucket;
   args.minCount = 1;
-  args.minn = options.min_char_ngram;
-  args.maxn = options.max_char_ngram;
-  args.epoch = config.epochs;
-  args.lr = config.lr;
+  args.minn = f.char_ngrams ? options.min_char_ngram : 0;
+  args.maxn = f.char_ngrams ? options.max_char_ngram : 0;
+  args.epoch = h.epochs;
+  args.lr = h.lr;
   args.thread = std::max(1, options.threads);
   args.seed = static_cast<int>(options.seed & 0x7fffffff);
   args.verbose = 0;
@@ -135,16 +279,34 @@ Result<std::shared_ptr<fasttext::FastText>> train_fasttext(const std::string& tr
   return ft;
 }
 
-Label argmax_label(const FastTextModel& model, const std::vector<float>& probs) {
-  Label best = Label::kIrrelevant;
-  float best_p = -1;
-  for (size_t i = 0; i < probs.size(); ++i) {
-    if (probs[i] > best_p) {
-      best_p = probs[i];
-      best = parse_label(model.info.labels[i]).value_or(Label::kIrrelevant);
+std::string line_of(const Prepared& p, size_t i) { return p.inputs[i] + "\n"; }
+
+// 4-class probabilities indexed by Label.
+std::vector<std::array<float, kNumLabels>> softmax_probs(const FastTextModel& model, const Prepared& p,
+                                                         const std::vector<size_t>& rows) {
+  std::vector<std::array<float, kNumLabels>> out(rows.size());
+  std::vector<float> probs;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    model.predict(line_of(p, rows[k]), probs);
+    out[k].fill(0.0f);
+    for (size_t j = 0; j < probs.size(); ++j) {
+      const auto label = parse_label(model.info.labels[j]);
+      if (label && *label != Label::kUnknown) out[k][static_cast<size_t>(*label)] = probs[j];
     }
   }
-  return best;
+  return out;
+}
+
+std::vector<float> yes_probs(const FastTextModel& model, const Prepared& p, const std::vector<size_t>& rows) {
+  std::vector<float> out(rows.size(), 0.0f);
+  std::vector<float> probs;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    model.predict(line_of(p, rows[k]), probs);
+    for (size_t j = 0; j < probs.size(); ++j) {
+      if (model.info.labels[j] == "yes") out[k] = probs[j];
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> resources_above(const FastTextModel& model, const std::vector<float>& probs) {
@@ -155,36 +317,119 @@ std::vector<std::string> resources_above(const FastTextModel& model, const std::
   return out;
 }
 
-// Validation macro-F1 of an in-memory model (no bootstrap).
-double validation_score(const FastTextModel& model, const Prepared& p, const std::vector<size_t>& rows,
-                        bool resources) {
+double resources_score(const FastTextModel& model, const Prepared& p, const std::vector<size_t>& rows) {
   std::vector<float> probs;
-  std::vector<Label> truth, pred;
   std::vector<std::vector<std::string>> t_res, p_res;
   for (size_t i : rows) {
-    const std::string line = p.inputs[i] + "\n";
-    model.predict(line, probs);
-    if (resources) {
-      t_res.push_back(p.posts[i].resources);
-      p_res.push_back(resources_above(model, probs));
-    } else {
-      truth.push_back(p.posts[i].label);
-      pred.push_back(argmax_label(model, probs));
-    }
+    model.predict(line_of(p, i), probs);
+    t_res.push_back(p.posts[i].resources);
+    p_res.push_back(resources_above(model, probs));
   }
-  return resources ? resources_report(t_res, p_res, 0, 0).macro_f1 : actionable_report(truth, pred, 0, 0).macro_f1;
+  return resources_report(t_res, p_res, 0, 0).macro_f1;
 }
 
-// Keeps a file for the duration of training and removes it afterwards.
-struct TempFile {
-  std::string path;
-  ~TempFile() {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-  }
+// The probabilities one actionable candidate gives a set of rows.
+struct Scores {
+  std::vector<std::array<float, kNumLabels>> softmax;  // softmax-4
+  std::vector<float> request, offer;                   // cascade
 };
 
-// fastText writes the model itself; we then re-write it crash-safely (fsync + rename).
+std::vector<Label> decide(const DecisionRule& rule, const Scores& s) {
+  std::vector<Label> out;
+  if (rule.type == ModelType::kCascade) {
+    for (size_t k = 0; k < s.request.size(); ++k) {
+      out.push_back(cascade_decision(s.request[k], s.offer[k], rule.request_threshold, rule.offer_threshold));
+    }
+  } else {
+    for (const auto& probs : s.softmax) out.push_back(biased_argmax(probs, rule.bias));
+  }
+  return out;
+}
+
+DecisionRule tune_rule(ModelType type, bool prior, const Scores& validation, const std::vector<Label>& truth) {
+  DecisionRule rule;
+  rule.type = type;
+  if (!prior) return rule;
+  if (type == ModelType::kCascade) {
+    std::tie(rule.request_threshold, rule.offer_threshold) =
+        tune_cascade_thresholds(validation.request, validation.offer, truth);
+  } else {
+    rule.bias = tune_prior_bias(validation.softmax, truth);
+  }
+  return rule;
+}
+
+// One point of the actionable grid: variant (type, prior correction, features) x hyper.
+struct Candidate {
+  ModelType type = ModelType::kSoftmax;
+  bool prior = false;
+  Features features;
+  Hyper hyper;
+  DecisionRule rule;
+  double validation_macro_f1 = -1;
+  std::vector<Label> test_pred;  // unquantized model, for the comparison table only
+};
+
+std::string variant_name(const Candidate& c) {
+  return std::string(model_type_name(c.type)) + (c.prior ? "+prior" : "") + features_suffix(c.features);
+}
+
+std::vector<bool> axis(GridChoice choice) {
+  switch (choice) {
+    case GridChoice::kBoth: return {false, true};
+    case GridChoice::kOn: return {true};
+    case GridChoice::kOff: return {false};
+  }
+  return {false};
+}
+
+std::vector<Hyper> hyper_grid(const TrainOptions& o, bool with_balance) {
+  if (!o.tune) return {Hyper{o.epochs, o.learning_rate, false}};
+  std::vector<Hyper> grid;
+  for (bool balance : with_balance ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
+    for (int epochs : {5, 25}) {
+      for (double lr : {0.2, 1.0}) grid.push_back(Hyper{epochs, lr, balance});
+    }
+  }
+  return grid;
+}
+
+std::vector<bool> axis_of(const TrainOptions& o, GridChoice choice) {
+  // Without tuning, "both" means off: one model, trained once.
+  if (!o.tune && choice == GridChoice::kBoth) return {false};
+  return axis(choice);
+}
+
+std::vector<Features> feature_grid(const TrainOptions& o, bool have_pretrained) {
+  std::vector<Features> out;
+  for (bool pre : axis_of(o, o.pretrained)) {
+    if (pre && !have_pretrained) continue;
+    for (bool chr : axis_of(o, o.char_ngrams)) out.push_back(Features{pre, chr});
+  }
+  return out;
+}
+
+std::vector<ModelType> type_grid(const TrainOptions& o) {
+  std::vector<ModelType> out;
+  const auto soft = axis_of(o, o.softmax), casc = axis_of(o, o.cascade);
+  if (std::find(soft.begin(), soft.end(), true) != soft.end()) out.push_back(ModelType::kSoftmax);
+  if (std::find(casc.begin(), casc.end(), true) != casc.end()) out.push_back(ModelType::kCascade);
+  if (out.empty() && !o.tune) out.push_back(o.cascade == GridChoice::kOn ? ModelType::kCascade : ModelType::kSoftmax);
+  return out;
+}
+
+struct ActionableOutcome {
+  std::vector<Candidate> grid;      // every candidate, in grid order
+  std::vector<size_t> variant_best; // index into grid of each variant's best, in variant order
+  size_t winner = 0;                // index into grid
+  // The winner's models (one for softmax-4, request + offer for the cascade).
+  std::shared_ptr<fasttext::FastText> first, second;
+  DecisionRule rule;  // re-tuned on validation after quantisation when prior correction is on
+  std::map<std::string, std::string> sha256;  // file -> sha256
+  int64_t train_rows = 0;
+};
+
+// Saves a model crash-safely (fastText writes it; we re-write with fsync + rename).
 Result<std::string> save_model(fasttext::FastText& ft, const std::string& path) {
   TempFile tmp{path + ".fasttext.tmp"};
   try {
@@ -198,95 +443,174 @@ Result<std::string> save_model(fasttext::FastText& ft, const std::string& path) 
   return sha256_hex(*bytes);
 }
 
-struct TaskOutcome {
-  Config config;
-  std::vector<Config> grid;
-  std::string sha256;
-  int64_t train_lines = 0;
-};
-
-struct TaskRows {
-  std::vector<size_t> train, validation;
-};
-
-TaskRows task_rows(const Prepared& p, const Split& split, bool resources) {
-  const auto keep = [&](size_t i) {
-    return resources ? p.posts[i].has_resources : p.posts[i].label != Label::kUnknown;
-  };
-  TaskRows rows;
-  for (size_t i : split.train) {
-    if (keep(i)) rows.train.push_back(i);
+Status quantize(fasttext::FastText& ft, const std::string& train_file, const TrainOptions& options) {
+  fasttext::Args qargs;
+  qargs.input = train_file;
+  qargs.qout = false;
+  qargs.qnorm = true;
+  qargs.retrain = false;
+  qargs.cutoff = options.quantize_cutoff;
+  qargs.dsub = 2;
+  qargs.verbose = 0;
+  try {
+    ft.quantize(qargs);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInvalidArgument, std::string("fastText quantization failed: ") + e.what());
   }
-  for (size_t i : split.validation) {
-    if (keep(i)) rows.validation.push_back(i);
-  }
-  return rows;
+  return {};
 }
 
-Result<TaskOutcome> train_task(const Prepared& p, const Split& split, bool resources, const TrainOptions& options,
-                               const std::function<void()>& step) {
-  const TaskRows rows = task_rows(p, split, resources);
-  const std::string file = std::string(resources ? kResourcesFile : kActionableFile);
-  TaskOutcome outcome;
-  std::vector<Config> grid;
-  if (options.tune && !rows.validation.empty()) {
-    for (bool balance : resources ? std::vector<bool>{false} : std::vector<bool>{false, true}) {
-      for (int epochs : {5, 25}) {
-        for (double lr : {0.2, 1.0}) grid.push_back(Config{epochs, lr, balance, -1});
+Result<ActionableOutcome> train_actionable(TrainContext& ctx, const std::function<void()>& step) {
+  const Prepared& p = ctx.p;
+  const TrainOptions& o = ctx.options;
+  const std::vector<size_t> train = rows_for(p, ctx.split.train, Task::kActionable);
+  const std::vector<size_t> val = rows_for(p, ctx.split.validation, Task::kActionable);
+  const std::vector<size_t> test = rows_for(p, ctx.split.test, Task::kActionable);
+  std::vector<Label> val_truth;
+  for (size_t i : val) val_truth.push_back(p.posts[i].label);
+  const bool tuning = o.tune && !val.empty();
+  ActionableOutcome out;
+  out.train_rows = static_cast<int64_t>(train.size());
+  double best = -2;
+  const std::vector<bool> priors = tuning ? axis(o.prior_correction) : std::vector<bool>{false};
+  for (const Features& f : feature_grid(o, ctx.pretrained != nullptr)) {
+    for (const Hyper& h : hyper_grid(o, true)) {
+      for (ModelType type : type_grid(o)) {
+        Scores val_scores, test_scores;
+        std::shared_ptr<fasttext::FastText> first, second;
+        if (type == ModelType::kSoftmax) {
+          auto ft = train_fasttext(ctx, Task::kActionable, f, h);
+          if (!ft) return tl::unexpected(ft.error());
+          first = *ft;
+          const FastTextModel m = wrap(first, false);
+          val_scores.softmax = softmax_probs(m, p, val);
+          test_scores.softmax = softmax_probs(m, p, test);
+        } else {
+          auto req = train_fasttext(ctx, Task::kRequest, f, h);
+          if (!req) return tl::unexpected(req.error());
+          step();
+          auto off = train_fasttext(ctx, Task::kOffer, f, h);
+          if (!off) return tl::unexpected(off.error());
+          first = *req;
+          second = *off;
+          const FastTextModel mr = wrap(first, false), mo = wrap(second, false);
+          val_scores.request = yes_probs(mr, p, val);
+          val_scores.offer = yes_probs(mo, p, val);
+          test_scores.request = yes_probs(mr, p, test);
+          test_scores.offer = yes_probs(mo, p, test);
+        }
+        step();
+        for (bool prior : priors) {
+          Candidate c{type, prior, f, h, tune_rule(type, prior, val_scores, val_truth), -1, {}};
+          c.validation_macro_f1 = tuning ? macro_f1_of(val_truth, decide(c.rule, val_scores)) : -1;
+          c.test_pred = decide(c.rule, test_scores);
+          // Without tuning the first candidate is the model (there is one unless both types were forced on).
+          if (tuning ? c.validation_macro_f1 > best : out.grid.empty()) {
+            best = c.validation_macro_f1;
+            out.winner = out.grid.size();
+            out.first = first;
+            out.second = second;
+          }
+          out.grid.push_back(std::move(c));
+        }
       }
     }
-  } else {
-    grid.push_back(Config{options.epochs, options.learning_rate, false, -1});
   }
-  std::map<bool, std::unique_ptr<TempFile>> train_files;
-  for (const Config& config : grid) {
-    const bool balance = config.balance;
-    if (train_files.count(balance) != 0) continue;
-    train_files[balance] = std::make_unique<TempFile>(
-        TempFile{options.out_dir + "/." + file + (balance ? ".balanced" : "") + ".train.txt"});
-    if (auto st = write_file_atomic(train_files[balance]->path,
-                                    training_text(p, rows.train, resources, balance, options.seed));
-        !st) {
-      return tl::unexpected(st.error());
-    }
-  }
-  std::shared_ptr<fasttext::FastText> best;
-  for (Config& config : grid) {
-    auto ft = train_fasttext(train_files[config.balance]->path, resources, config, options);
-    if (!ft) return tl::unexpected(ft.error());
-    if (grid.size() > 1) {
-      config.validation_macro_f1 = validation_score(wrap(*ft, resources), p, rows.validation, resources);
-      if (!best || config.validation_macro_f1 > outcome.config.validation_macro_f1) {
-        best = *ft;
-        outcome.config = config;
-      }
+  // Each variant's best configuration, variants in order of first appearance.
+  std::vector<std::string> names;
+  for (size_t k = 0; k < out.grid.size(); ++k) {
+    const std::string name = variant_name(out.grid[k]);
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      names.push_back(name);
+      out.variant_best.push_back(k);
     } else {
-      best = *ft;
-      outcome.config = config;
-    }
-    step();
-  }
-  outcome.grid = grid;
-  outcome.train_lines = static_cast<int64_t>(rows.train.size());
-  if (options.quantize) {
-    fasttext::Args qargs;
-    qargs.input = train_files[outcome.config.balance]->path;
-    qargs.qout = false;
-    qargs.qnorm = true;
-    qargs.retrain = false;
-    qargs.cutoff = options.quantize_cutoff;
-    qargs.dsub = 2;
-    qargs.verbose = 0;
-    try {
-      best->quantize(qargs);
-    } catch (const std::exception& e) {
-      return make_error(ErrorCode::kInvalidArgument, std::string("fastText quantization failed: ") + e.what());
+      size_t& b = out.variant_best[static_cast<size_t>(it - names.begin())];
+      if (out.grid[k].validation_macro_f1 > out.grid[b].validation_macro_f1) b = k;
     }
   }
-  auto sha = save_model(*best, options.out_dir + "/" + file);
+  const Candidate& win = out.grid[out.winner];
+  out.rule = win.rule;
+  const std::string dir = o.out_dir + "/";
+  const auto finish = [&](std::shared_ptr<fasttext::FastText>& ft, Task task, const char* file) -> Status {
+    if (o.quantize) {
+      auto train_file = training_file(ctx, task, win.hyper.balance);
+      if (!train_file) return tl::unexpected(train_file.error());
+      if (auto st = quantize(*ft, *train_file, o); !st) return st;
+    }
+    auto sha = save_model(*ft, dir + file);
+    if (!sha) return tl::unexpected(sha.error());
+    out.sha256[file] = *sha;
+    return {};
+  };
+  std::error_code ec;
+  if (win.type == ModelType::kCascade) {
+    if (auto st = finish(out.first, Task::kRequest, kRequestFile); !st) return tl::unexpected(st.error());
+    if (auto st = finish(out.second, Task::kOffer, kOfferFile); !st) return tl::unexpected(st.error());
+    std::filesystem::remove(dir + kActionableFile, ec);
+  } else {
+    if (auto st = finish(out.first, Task::kActionable, kActionableFile); !st) return tl::unexpected(st.error());
+    std::filesystem::remove(dir + kRequestFile, ec);
+    std::filesystem::remove(dir + kOfferFile, ec);
+  }
+  // Quantisation moves the probabilities a little: tune the rule again, on validation only,
+  // on the models as they are saved.
+  if (win.prior && o.quantize) {
+    Scores val_scores;
+    if (win.type == ModelType::kCascade) {
+      val_scores.request = yes_probs(wrap(out.first, false), p, val);
+      val_scores.offer = yes_probs(wrap(out.second, false), p, val);
+    } else {
+      val_scores.softmax = softmax_probs(wrap(out.first, false), p, val);
+    }
+    out.rule = tune_rule(win.type, true, val_scores, val_truth);
+  }
+  if (auto st = write_file_atomic(dir + kDecisionFile, format_decision_rule(out.rule)); !st) {
+    return tl::unexpected(st.error());
+  }
+  return out;
+}
+
+struct ResourcesOutcome {
+  Features features;
+  Hyper hyper;
+  double validation_macro_f1 = -1;
+  std::vector<std::pair<std::pair<Features, Hyper>, double>> grid;
+  std::string sha256;
+  int64_t train_rows = 0;
+};
+
+Result<ResourcesOutcome> train_resources(TrainContext& ctx, const std::function<void()>& step) {
+  const TrainOptions& o = ctx.options;
+  const std::vector<size_t> val = rows_for(ctx.p, ctx.split.validation, Task::kResources);
+  const bool tuning = o.tune && !val.empty();
+  ResourcesOutcome out;
+  out.train_rows = static_cast<int64_t>(rows_for(ctx.p, ctx.split.train, Task::kResources).size());
+  std::shared_ptr<fasttext::FastText> best;
+  for (const Features& f : feature_grid(o, ctx.pretrained != nullptr)) {
+    for (const Hyper& h : hyper_grid(o, false)) {
+      auto ft = train_fasttext(ctx, Task::kResources, f, h);
+      if (!ft) return tl::unexpected(ft.error());
+      const double score = tuning ? resources_score(wrap(*ft, true), ctx.p, val) : -1;
+      out.grid.push_back({{f, h}, score});
+      if (!best || (tuning && score > out.validation_macro_f1)) {
+        best = *ft;
+        out.features = f;
+        out.hyper = h;
+        out.validation_macro_f1 = score;
+      }
+      step();
+    }
+  }
+  if (o.quantize) {
+    auto train_file = training_file(ctx, Task::kResources, false);
+    if (!train_file) return tl::unexpected(train_file.error());
+    if (auto st = quantize(*best, *train_file, o); !st) return tl::unexpected(st.error());
+  }
+  auto sha = save_model(*best, o.out_dir + "/" + kResourcesFile);
   if (!sha) return tl::unexpected(sha.error());
-  outcome.sha256 = *sha;
-  return outcome;
+  out.sha256 = *sha;
+  return out;
 }
 
 TrainResult evaluate_rows(const Classifier& classifier, const Prepared& p, const std::vector<size_t>& rows,
@@ -297,12 +621,14 @@ TrainResult evaluate_rows(const Classifier& classifier, const Prepared& p, const
   std::vector<Classification> out(rows.size());
   classifier.classify_batch(texts, out, threads);
   std::vector<Label> truth, pred;
+  std::vector<std::string> langs;
   std::vector<std::vector<std::string>> t_res, p_res;
   for (size_t k = 0; k < rows.size(); ++k) {
     const LabelledPost& post = p.posts[rows[k]];
     if (post.label != Label::kUnknown) {
       truth.push_back(post.label);
       pred.push_back(out[k].label);
+      langs.push_back(post.lang);
     }
     if (post.has_resources) {
       t_res.push_back(post.resources);
@@ -311,21 +637,61 @@ TrainResult evaluate_rows(const Classifier& classifier, const Prepared& p, const
   }
   TrainResult result;
   result.actionable = actionable_report(truth, pred, seed, 1000);
+  result.actionable.languages = language_reports(truth, pred, langs, kMinLanguageRows, seed, 1000);
   result.resources = resources_report(t_res, p_res, seed, 1000);
   return result;
 }
 
-void write_config(JsonWriter& w, const Config& c, bool with_score) {
+void write_features(JsonWriter& w, const Features& f) {
+  w.key("pretrained_vectors").value(f.pretrained);
+  w.key("char_ngrams").value(f.char_ngrams);
+}
+
+void write_hyper(JsonWriter& w, const Hyper& h) {
+  w.key("epochs").value(h.epochs);
+  w.key("lr").value(h.lr);
+  w.key("balance_rare_classes").value(h.balance);
+}
+
+void write_rule(JsonWriter& w, const DecisionRule& r) {
   w.begin_object();
-  w.key("epochs").value(c.epochs);
-  w.key("lr").value(c.lr);
-  w.key("balance_rare_classes").value(c.balance);
-  if (with_score) w.key("validation_macro_f1").value(c.validation_macro_f1);
+  w.key("type").value(model_type_name(r.type));
+  if (r.type == ModelType::kCascade) {
+    w.key("request_threshold").value(static_cast<double>(r.request_threshold));
+    w.key("offer_threshold").value(static_cast<double>(r.offer_threshold));
+  } else {
+    w.key("bias").begin_object();
+    for (size_t c = 0; c < kNumLabels; ++c) w.key(label_name(static_cast<Label>(c))).value(static_cast<double>(r.bias[c]));
+    w.end_object();
+  }
   w.end_object();
 }
 
-std::string manifest_json(const TrainOptions& o, const std::string& data_sha, const Prepared& p, const Split& split,
-                          const TaskOutcome& act, const TaskOutcome& res, const TrainResult& result) {
+void write_candidate(JsonWriter& w, const Candidate& c) {
+  w.begin_object();
+  w.key("variant").value(variant_name(c));
+  w.key("model_type").value(model_type_name(c.type));
+  w.key("prior_correction").value(c.prior);
+  write_features(w, c.features);
+  write_hyper(w, c.hyper);
+  w.key("validation_macro_f1").value(c.validation_macro_f1);
+  w.end_object();
+}
+
+struct ManifestInput {
+  const TrainOptions& o;
+  const std::string& data_sha;
+  const Prepared& p;
+  const Split& split;
+  const ActionableOutcome& act;
+  const ResourcesOutcome& res;
+  const TrainResult& result;
+  const std::vector<Label>& test_truth;
+  const std::vector<std::string>& test_langs;
+};
+
+std::string manifest_json(const ManifestInput& in) {
+  const TrainOptions& o = in.o;
   JsonWriter w;
   w.begin_object();
   w.key("command").value(o.command_line);
@@ -335,8 +701,9 @@ std::string manifest_json(const TrainOptions& o, const std::string& data_sha, co
   w.key("threads").value(o.threads);
   w.key("reproducible").value(o.threads <= 1);
   w.key("dim").value(o.dim);
+  w.key("pretrained_dim").value(in.act.first ? in.act.first->getDimension() : 0);
   w.key("word_ngrams").value(o.word_ngrams);
-  w.key("char_ngrams").begin_array().value(o.min_char_ngram).value(o.max_char_ngram).end_array();
+  w.key("char_ngrams_when_on").begin_array().value(o.min_char_ngram).value(o.max_char_ngram).end_array();
   w.key("bucket").value(o.bucket);
   w.key("min_count").value(1);
   w.key("tuned_on_validation").value(o.tune);
@@ -350,31 +717,75 @@ std::string manifest_json(const TrainOptions& o, const std::string& data_sha, co
   w.end_object();
   w.key("data").begin_object();
   w.key("path").value(o.data_path);
-  w.key("sha256").value(data_sha);
-  w.key("rows").value(static_cast<int64_t>(p.posts.size()));
+  w.key("sha256").value(in.data_sha);
+  w.key("rows").value(static_cast<int64_t>(in.p.posts.size()));
+  w.key("synthetic_excluded").value(o.exclude_synthetic);
   w.key("split").value("stratified 70/10/20 by label, groups kept together, SplitMix64 seed");
-  w.key("train").value(static_cast<int64_t>(split.train.size()));
-  w.key("validation").value(static_cast<int64_t>(split.validation.size()));
-  w.key("test").value(static_cast<int64_t>(split.test.size()));
+  w.key("train").value(static_cast<int64_t>(in.split.train.size()));
+  w.key("validation").value(static_cast<int64_t>(in.split.validation.size()));
+  w.key("test").value(static_cast<int64_t>(in.split.test.size()));
   w.end_object();
-  for (const auto* task : {&act, &res}) {
-    const bool is_res = task == &res;
-    w.key(is_res ? "resources" : "actionable").begin_object();
-    w.key("file").value(is_res ? kResourcesFile : kActionableFile);
-    w.key("sha256").value(task->sha256);
-    w.key("loss").value(is_res ? "ova" : "softmax");
-    if (is_res) w.key("threshold").value(static_cast<double>(kResourceThreshold));
-    w.key("train_rows").value(task->train_lines);
-    w.key("chosen");
-    write_config(w, task->config, task->grid.size() > 1);
-    if (task->grid.size() > 1) {
-      w.key("grid").begin_array();
-      for (const Config& c : task->grid) write_config(w, c, true);
-      w.end_array();
-    }
-    w.key("test").raw(is_res ? result.resources.to_json() : result.actionable.to_json());
+
+  const Candidate& win = in.act.grid[in.act.winner];
+  w.key("actionable").begin_object();
+  w.key("chosen").begin_object();
+  w.key("variant").value(variant_name(win));
+  w.key("model_type").value(model_type_name(win.type));
+  w.key("prior_correction").value(win.prior);
+  write_features(w, win.features);
+  write_hyper(w, win.hyper);
+  w.key("validation_macro_f1").value(win.validation_macro_f1);
+  w.end_object();
+  w.key("decision").value(kDecisionFile);
+  w.key("rule");
+  write_rule(w, in.act.rule);
+  w.key("files").begin_object();
+  for (const auto& [file, sha] : in.act.sha256) w.key(file).value(sha);
+  w.end_object();
+  w.key("train_rows").value(in.act.train_rows);
+  // Each variant's best configuration by validation, with its test scores (unquantized
+  // in-memory model): for the comparison table only, never for choosing.
+  w.key("variants").begin_array();
+  for (size_t k : in.act.variant_best) {
+    const Candidate& c = in.act.grid[k];
+    EvalReport r = actionable_report(in.test_truth, c.test_pred, o.seed, 1000);
+    r.languages = language_reports(in.test_truth, c.test_pred, in.test_langs, kMinLanguageRows, o.seed, 1000);
+    w.begin_object();
+    w.key("variant").value(variant_name(c));
+    write_hyper(w, c.hyper);
+    w.key("validation_macro_f1").value(c.validation_macro_f1);
+    w.key("test_unquantized").raw(r.to_json());
     w.end_object();
   }
+  w.end_array();
+  w.key("grid").begin_array();
+  for (const Candidate& c : in.act.grid) write_candidate(w, c);
+  w.end_array();
+  w.key("test").raw(in.result.actionable.to_json());
+  w.end_object();
+
+  w.key("resources").begin_object();
+  w.key("file").value(kResourcesFile);
+  w.key("sha256").value(in.res.sha256);
+  w.key("loss").value("ova");
+  w.key("threshold").value(static_cast<double>(kResourceThreshold));
+  w.key("train_rows").value(in.res.train_rows);
+  w.key("chosen").begin_object();
+  write_features(w, in.res.features);
+  write_hyper(w, in.res.hyper);
+  w.key("validation_macro_f1").value(in.res.validation_macro_f1);
+  w.end_object();
+  w.key("grid").begin_array();
+  for (const auto& [fh, score] : in.res.grid) {
+    w.begin_object();
+    write_features(w, fh.first);
+    write_hyper(w, fh.second);
+    w.key("validation_macro_f1").value(score);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("test").raw(in.result.resources.to_json());
+  w.end_object();
   w.end_object();
   return w.take() + "\n";
 }
@@ -386,18 +797,18 @@ std::string report_text(const EvalReport& r, const std::string& heading) { retur
 Result<TrainResult> train_classifiers(const TrainOptions& options) {
   if (options.dim < 1 || options.dim > 1000 || options.epochs < 1 || options.word_ngrams < 1 ||
       options.word_ngrams > 5 || !(options.learning_rate > 0) || options.bucket < 1 ||
-      options.min_char_ngram < 0 || options.max_char_ngram < options.min_char_ngram ||
-      options.max_char_ngram > 8 || (options.max_char_ngram > 0 && options.min_char_ngram < 1) ||
-      (options.quantize && options.quantize_cutoff < 256)) {
+      options.min_char_ngram < 1 || options.max_char_ngram < options.min_char_ngram ||
+      options.max_char_ngram > 8 || (options.quantize && options.quantize_cutoff < 256) ||
+      (options.softmax == GridChoice::kOff && options.cascade == GridChoice::kOff)) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "training options out of range (dim 1..1000, epochs >= 1, word n-grams 1..5, char n-grams 1 <= min <= max <= 8 or off, lr > 0, "
-                      "bucket >= 1, quantize cutoff >= 256)");
+                      "training options out of range (dim 1..1000, epochs >= 1, word n-grams 1..5, char n-grams "
+                      "1 <= min <= max <= 8, lr > 0, bucket >= 1, quantize cutoff >= 256, softmax-4 or cascade)");
   }
   auto data = read_file(options.data_path);
   if (!data) return tl::unexpected(data.error());
   const std::string data_sha = sha256_hex(*data);
   data->clear();
-  auto prepared = prepare(options.data_path, options.threads);
+  auto prepared = prepare(options.data_path, options.threads, options.exclude_synthetic);
   if (!prepared) return tl::unexpected(prepared.error());
   const Prepared& p = *prepared;
   std::set<Label> labels;
@@ -412,24 +823,52 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
   }
   if (auto st = ensure_directory(options.out_dir); !st) return tl::unexpected(st.error());
   const Split split = stratified_split(p.posts, options.seed);
+  TrainContext ctx{options, p, split, nullptr, {}};
 
-  const uint64_t total_runs = options.tune ? kGridRuns : 2;
+  // Pretrained vectors for the words of the training part only.
+  Pretrained pretrained;
+  const auto pre_axis = axis_of(options, options.pretrained);
+  if (std::find(pre_axis.begin(), pre_axis.end(), true) != pre_axis.end()) {
+    std::set<std::string> words;
+    for (size_t i : split.train) {
+      for (const std::string& w : text::word_tokens(p.normalized[i])) words.insert(w);
+    }
+    const std::string glove = options.pretrained_path.empty() ? resource_path("models/glove-sif/glove-sif.bin")
+                                                              : options.pretrained_path;
+    auto written = write_pretrained(glove, words, options.out_dir + "/.pretrained.vec");
+    if (!written) return tl::unexpected(written.error());
+    pretrained = std::move(*written);
+    ctx.pretrained = &pretrained;
+  }
+
+  const uint64_t features = feature_grid(options, ctx.pretrained != nullptr).size();
+  uint64_t per_hyper = 0;
+  for (ModelType t : type_grid(options)) per_hyper += t == ModelType::kCascade ? 2 : 1;
+  const uint64_t total_runs = features * (per_hyper * hyper_grid(options, true).size() + hyper_grid(options, false).size());
   uint64_t done = 0;
   const auto step = [&] {
     ++done;
     if (options.progress) options.progress("train", done, total_runs);
   };
-  auto act = train_task(p, split, false, options, step);
+  auto act = train_actionable(ctx, step);
   if (!act) return tl::unexpected(act.error());
-  auto res = train_task(p, split, true, options, step);
+  auto res = train_resources(ctx, step);
   if (!res) return tl::unexpected(res.error());
 
   auto classifier = Classifier::load(options.out_dir);
   if (!classifier) return tl::unexpected(classifier.error());
   TrainResult result = evaluate_rows(**classifier, p, split.test, options.seed, resolve_threads(options.threads));
+  result.chosen = variant_name(act->grid[act->winner]);
 
+  std::vector<Label> test_truth;
+  std::vector<std::string> test_langs;
+  for (size_t i : rows_for(p, split.test, Task::kActionable)) {
+    test_truth.push_back(p.posts[i].label);
+    test_langs.push_back(p.posts[i].lang);
+  }
   const std::string dir = options.out_dir + "/";
-  const std::string note = "test split (20%) of " + options.data_path + ", seed " + std::to_string(options.seed);
+  const std::string note = "test split (20%) of " + options.data_path + ", seed " + std::to_string(options.seed) +
+                           "; actionable model: " + result.chosen;
   for (const auto& [name, report] : {std::pair{"actionable", &result.actionable}, {"resources", &result.resources}}) {
     if (auto st = write_file_atomic(dir + name + ".report.txt", report_text(*report, note)); !st) {
       return tl::unexpected(st.error());
@@ -438,10 +877,8 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
       return tl::unexpected(st.error());
     }
   }
-  if (auto st = write_file_atomic(dir + "manifest.json", manifest_json(options, data_sha, p, split, *act, *res, result));
-      !st) {
-    return tl::unexpected(st.error());
-  }
+  const ManifestInput in{options, data_sha, p, split, *act, *res, result, test_truth, test_langs};
+  if (auto st = write_file_atomic(dir + "manifest.json", manifest_json(in)); !st) return tl::unexpected(st.error());
   return result;
 }
 

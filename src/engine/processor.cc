@@ -109,7 +109,15 @@ void Processor::process_labels(std::vector<store::ProcessedPost>& batch, int thr
       if (extractor_ && is_actionable(p.label)) {
         extract::ExtractContext context;
         context.region = where.geo.country;
-        p.extraction_json = extract::extraction_json(p.post, extractor_->extract(p.post.text, context), where, true);
+        const extract::Extraction extraction = extractor_->extract(p.post.text, context);
+        // Resource names: the model's and the lexicon's together (docs/classifier.md,
+        // "Resources": the union scores best on the test split).
+        std::vector<std::string> extracted;
+        for (const extract::Resource& r : extraction.resources) {
+          extracted.emplace_back(extract::crema_resource_name(r.cls));
+        }
+        p.resources = classify::combine_resources(p.resources, extracted, true, classify::kPipelineResourceSource);
+        p.extraction_json = extract::extraction_json(p.post, extraction, where, true);
       }
     }
   });

@@ -63,12 +63,12 @@ class TrainedModel : public ::testing::Test {
 };
 
 TEST_F(TrainedModel, WritesEverythingAndClassifies) {
-  for (const char* f : {"actionable.ftz", "resources.ftz", "manifest.json", "actionable.report.txt",
+  for (const char* f : {"actionable.ftz", "resources.ftz", "manifest.json", "decision.txt", "actionable.report.txt",
                         "actionable.report.json", "resources.report.txt", "resources.report.json"}) {
     EXPECT_TRUE(std::filesystem::exists(model_dir_ + "/" + f)) << f;
   }
   const std::string manifest = read_bytes(model_dir_ + "/manifest.json");
-  EXPECT_NE(manifest.find("\"sha256\":\"" + sha256_hex(read_bytes(model_dir_ + "/actionable.ftz")) + "\""),
+  EXPECT_NE(manifest.find("\"actionable.ftz\":\"" + sha256_hex(read_bytes(model_dir_ + "/actionable.ftz")) + "\""),
             std::string::npos);
   EXPECT_NE(manifest.find(sha256_hex(read_bytes(dir_.file("train.jsonl")))), std::string::npos);
   auto classifier = Classifier::load(model_dir_);
@@ -127,6 +127,203 @@ TEST_F(TrainedModel, EvaluateMatchesTrainingReport) {
   ASSERT_TRUE(all);
   EXPECT_EQ(all->actionable.n, 270);
   EXPECT_GT(all->actionable.macro_f1, 0.9);
+}
+
+TEST_F(TrainedModel, PerLanguageRowsInReports) {
+  // The synthetic rows carry no "lang": they all count as "und".
+  auto eval = evaluate_classifiers(model_dir_, dir_.file("train.jsonl"), false, 42, 2);
+  ASSERT_TRUE(eval);
+  ASSERT_EQ(eval->actionable.languages.size(), 1u);
+  EXPECT_EQ(eval->actionable.languages[0].lang, "und");
+  EXPECT_EQ(eval->actionable.languages[0].n, 270);
+  EXPECT_DOUBLE_EQ(eval->actionable.languages[0].macro_f1, eval->actionable.macro_f1);
+  EXPECT_NE(eval->actionable.to_text().find("per language"), std::string::npos);
+  EXPECT_NE(eval->actionable.to_json().find("\"languages\":[{\"lang\":\"und\",\"n\":270"), std::string::npos);
+  // A directory without decision.txt (written before it existed) is a plain softmax-4 one.
+  std::filesystem::remove(model_dir_ + "/decision.txt");
+  auto plain = evaluate_classifiers(model_dir_, dir_.file("train.jsonl"), false, 42, 2);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->actionable.to_json(), eval->actionable.to_json());
+}
+
+// A tiny glove-sif file (docs/encoders.md layout) with 4-d vectors for a few words.
+std::string tiny_glove() {
+  const std::vector<std::string> words{"need", "water", "offer", "food", "prayers", "help", "free"};
+  const uint32_t dim = 4, n = static_cast<uint32_t>(words.size());
+  std::string vocab;
+  for (const auto& w : words) vocab += w + "\n";
+  std::string out = "CRGLOVE1";
+  const auto put = [&out](const void* p, size_t k) { out.append(static_cast<const char*>(p), k); };
+  const uint32_t version = 1, zero = 0;
+  const float a = 1e-3f;
+  const uint64_t vb = vocab.size();
+  put(&version, 4), put(&dim, 4), put(&n, 4), put(&zero, 4), put(&a, 4), put(&zero, 4), put(&vb, 8);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float scale = 0.01f;
+    put(&scale, 4);
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    const float weight = 1.0f;
+    put(&weight, 4);
+  }
+  for (uint32_t d = 0; d < dim; ++d) {
+    const float pc = d == 0 ? 1.0f : 0.0f;
+    put(&pc, 4);
+  }
+  for (uint32_t i = 0; i < n * dim; ++i) out.push_back(static_cast<char>(static_cast<int>(i % 50) - 25));
+  return out + vocab;
+}
+
+TEST(TrainGrid, CascadeWinsOrLosesOnValidationAndLoads) {
+  TempDir dir;
+  write_text(dir.file("train.jsonl"), synthetic_jsonl());
+  write_text(dir.file("glove.bin"), tiny_glove());
+  TrainOptions o = small_options(dir, "grid");
+  o.tune = true;
+  o.pretrained_path = dir.file("glove.bin");
+  o.dim = 4;
+  auto result = train_classifiers(o);
+  ASSERT_TRUE(result) << result.error().message;
+  const std::string manifest = read_bytes(dir.file("grid/manifest.json"));
+  // 2 types x 2 prior x 2 pretrained x 2 char variants, each with 8 configurations.
+  for (const char* v : {"\"variant\":\"softmax-4\"", "\"variant\":\"cascade+prior+pretrained+char\"",
+                        "\"variant\":\"softmax-4+prior+char\"", "\"variant\":\"cascade+pretrained\""}) {
+    EXPECT_NE(manifest.find(v), std::string::npos) << v;
+  }
+  EXPECT_NE(manifest.find("\"variants\":["), std::string::npos);
+  EXPECT_FALSE(result->chosen.empty());
+  auto rule = parse_decision_rule(read_bytes(dir.file("grid/decision.txt")), "decision.txt");
+  ASSERT_TRUE(rule) << rule.error().message;
+  const bool cascade = result->chosen.rfind("cascade", 0) == 0;
+  EXPECT_EQ(rule->type == ModelType::kCascade, cascade);
+  EXPECT_EQ(std::filesystem::exists(dir.file("grid/actionable.ftz")), !cascade);
+  EXPECT_EQ(std::filesystem::exists(dir.file("grid/request.ftz")), cascade);
+  auto classifier = Classifier::load(dir.file("grid"));
+  ASSERT_TRUE(classifier) << classifier.error().message;
+  EXPECT_GT(result->actionable.macro_f1, 0.9);
+  // No temporary training or vector files are left behind.
+  for (const auto& entry : std::filesystem::directory_iterator(dir.file("grid"))) {
+    EXPECT_NE(entry.path().filename().string().front(), '.') << entry.path();
+  }
+}
+
+TEST(TrainGrid, BadPretrainedFileIsAnError) {
+  TempDir dir;
+  write_text(dir.file("train.jsonl"), synthetic_jsonl());
+  std::string glove = tiny_glove();
+  TrainOptions o = small_options(dir, "m");
+  o.pretrained = GridChoice::kOn;
+  o.pretrained_path = dir.file("glove.bin");
+  write_text(o.pretrained_path, glove.substr(0, glove.size() - 3));
+  auto r = train_classifiers(o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  write_text(o.pretrained_path, "CRGLOVE1" + std::string(40, '\xff'));
+  EXPECT_FALSE(train_classifiers(o));
+  // A good file: dim follows the file (4), not options.dim (8).
+  write_text(o.pretrained_path, glove);
+  auto ok = train_classifiers(o);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_NE(read_bytes(dir.file("m/manifest.json")).find("\"pretrained_dim\":4"), std::string::npos);
+  auto info = check_fasttext_model(read_bytes(dir.file("m/actionable.ftz")), "a");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->dim, 4);
+}
+
+class CascadeModel : public ::testing::Test {
+ protected:
+  static TrainOptions options(const TempDir& dir, const std::string& out) {
+    TrainOptions o = small_options(dir, out);
+    o.softmax = GridChoice::kOff;
+    o.cascade = GridChoice::kOn;
+    return o;
+  }
+  void SetUp() override {
+    write_text(dir_.file("train.jsonl"), synthetic_jsonl() +
+                                             "{\"text\":\"We need volunteers to hand out the food we collected\","
+                                             "\"label\":\"request_and_offer\",\"resources\":[\"volunteers\"]}\n");
+    auto result = train_classifiers(options(dir_, "model"));
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(result->chosen, "cascade");
+    model_dir_ = dir_.file("model");
+  }
+  TempDir dir_;
+  std::string model_dir_;
+};
+
+TEST_F(CascadeModel, WritesTwoBinaryModelsAndClassifies) {
+  EXPECT_FALSE(std::filesystem::exists(model_dir_ + "/actionable.ftz"));
+  for (const char* f : {"request.ftz", "offer.ftz", "decision.txt", "resources.ftz", "manifest.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(model_dir_ + "/" + f)) << f;
+  }
+  auto rule = parse_decision_rule(read_bytes(model_dir_ + "/decision.txt"), "decision.txt");
+  ASSERT_TRUE(rule);
+  EXPECT_EQ(rule->type, ModelType::kCascade);
+  auto info = check_fasttext_model(read_bytes(model_dir_ + "/request.ftz"), "request.ftz");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->labels.size(), 2u);
+  auto classifier = Classifier::load(model_dir_);
+  ASSERT_TRUE(classifier) << classifier.error().message;
+  const Classification req = (*classifier)->classify("We urgently need water in leogane, please help");
+  const Classification off = (*classifier)->classify("I can offer food to families in delmas for free");
+  const Classification irr = (*classifier)->classify("Thoughts and prayers with everyone in jacmel tonight");
+  EXPECT_EQ(req.label, Label::kRequest);
+  EXPECT_EQ(off.label, Label::kOffer);
+  EXPECT_EQ(irr.label, Label::kIrrelevant);
+  for (const Classification* c : {&req, &off, &irr}) {
+    EXPECT_NEAR(std::accumulate(c->probs.begin(), c->probs.end(), 0.0f), 1.0f, 1e-4f);
+  }
+  auto eval = evaluate_classifiers(model_dir_, dir_.file("train.jsonl"), true, 42, 2);
+  ASSERT_TRUE(eval);
+  EXPECT_EQ(eval->actionable.to_json() + "\n", read_bytes(model_dir_ + "/actionable.report.json"));
+}
+
+TEST_F(CascadeModel, RetrainingIsBitForBitReproducible) {
+  ASSERT_TRUE(train_classifiers(options(dir_, "again")));
+  for (const char* f : {"request.ftz", "offer.ftz", "decision.txt", "manifest.json"}) {
+    EXPECT_EQ(sha256_hex(read_bytes(model_dir_ + "/" + f)), sha256_hex(read_bytes(dir_.file("again/") + f))) << f;
+  }
+}
+
+TEST_F(CascadeModel, BrokenDirectoriesAreErrors) {
+  const std::string d = dir_.file("broken");
+  std::filesystem::copy(model_dir_, d);
+  // The cascade's files must be its own: a 4-class model in place of request.ftz.
+  TrainOptions soft = small_options(dir_, "soft");
+  ASSERT_TRUE(train_classifiers(soft));
+  std::filesystem::copy_file(dir_.file("soft/actionable.ftz"), d + "/request.ftz",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto r = Classifier::load(d);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(r.error().message.find("request.ftz"), std::string::npos);
+  // A missing offer model.
+  std::filesystem::copy_file(model_dir_ + "/request.ftz", d + "/request.ftz",
+                             std::filesystem::copy_options::overwrite_existing);
+  ASSERT_TRUE(Classifier::load(d));
+  std::filesystem::remove(d + "/offer.ftz");
+  r = Classifier::load(d);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(r.error().message.find("offer.ftz"), std::string::npos);
+  // A corrupt or oversized decision file.
+  std::filesystem::copy_file(model_dir_ + "/offer.ftz", d + "/offer.ftz");
+  write_text(d + "/decision.txt", "format 1\ntype cascade\nthreshold request 2\nthreshold offer 0.5\n");
+  r = Classifier::load(d);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(r.error().message.find("decision.txt"), std::string::npos);
+  write_text(d + "/decision.txt", std::string(1 << 20, 'x'));
+  EXPECT_FALSE(Classifier::load(d));
+  // Truncated binary models are corrupt, never a crash.
+  const std::string good = read_bytes(model_dir_ + "/offer.ftz");
+  write_text(d + "/decision.txt", read_bytes(model_dir_ + "/decision.txt"));
+  for (size_t len = 0; len < good.size(); len += 173) {
+    write_text(d + "/offer.ftz", good.substr(0, len));
+    r = Classifier::load(d);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kCorrupt);
+  }
 }
 
 void put_i32(std::string& s, size_t at, int32_t v) { std::memcpy(s.data() + at, &v, 4); }

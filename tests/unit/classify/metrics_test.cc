@@ -180,6 +180,54 @@ TEST(StratifiedSplit, TrainOnlyRowsStayInTrainAndLeaveTheRestUnchanged) {
   }
 }
 
+TEST(LanguageReports, RowsPerLanguageWithEnoughPosts) {
+  std::vector<Label> truth, pred;
+  std::vector<std::string> langs;
+  // 60 "en" rows (all right), 55 unlabelled-language rows ("" and "und" together), 10 "fr".
+  for (int i = 0; i < 60; ++i) {
+    truth.push_back(i % 3 == 0 ? Label::kRequest : Label::kIrrelevant);
+    pred.push_back(truth.back());
+    langs.push_back("en");
+  }
+  for (int i = 0; i < 55; ++i) {
+    truth.push_back(i % 2 == 0 ? Label::kOffer : Label::kIrrelevant);
+    pred.push_back(i % 4 == 0 ? Label::kIrrelevant : truth.back());
+    langs.push_back(i % 2 == 0 ? "" : "und");
+  }
+  for (int i = 0; i < 10; ++i) {
+    truth.push_back(Label::kRequest);
+    pred.push_back(Label::kRequest);
+    langs.push_back("fr");
+  }
+  // Unknown truth rows are not counted.
+  truth.push_back(Label::kUnknown);
+  pred.push_back(Label::kRequest);
+  langs.push_back("fr");
+  const auto rows = language_reports(truth, pred, langs, 50, 42, 200);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].lang, "en");
+  EXPECT_EQ(rows[0].n, 60);
+  EXPECT_DOUBLE_EQ(rows[0].macro_f1, 1.0);
+  EXPECT_EQ(rows[1].lang, "und");
+  EXPECT_EQ(rows[1].n, 55);
+  const std::vector<Label> t(truth.begin() + 60, truth.begin() + 115), p(pred.begin() + 60, pred.begin() + 115);
+  const EvalReport und = actionable_report(t, p, 42, 200);
+  EXPECT_DOUBLE_EQ(rows[1].macro_f1, und.macro_f1);
+  EXPECT_DOUBLE_EQ(rows[1].macro_f1_ci_low, und.macro_f1_ci_low);
+  EXPECT_DOUBLE_EQ(rows[1].macro_f1_ci_high, und.macro_f1_ci_high);
+  ASSERT_EQ(rows[1].classes.size(), static_cast<size_t>(kNumLabels));
+  EXPECT_EQ(rows[1].classes[static_cast<size_t>(Label::kOffer)].support, 28);
+  EXPECT_LT(rows[1].classes[static_cast<size_t>(Label::kOffer)].recall, 1.0);
+  // A lower floor brings in "fr"; ties in size are ordered by name.
+  EXPECT_EQ(language_reports(truth, pred, langs, 10, 42, 10).size(), 3u);
+  EXPECT_TRUE(language_reports(truth, pred, langs, 1000, 42, 10).empty());
+  EvalReport report = actionable_report(truth, pred, 42, 10);
+  report.languages = rows;
+  EXPECT_NE(report.to_text().find("  en           60    1.0000"), std::string::npos) << report.to_text();
+  EXPECT_NE(report.to_json().find("\"languages\":[{\"lang\":\"en\",\"n\":60,\"macro_f1\":1,"), std::string::npos)
+      << report.to_json();
+}
+
 TEST(SplitMix64, BelowStaysInRange) {
   SplitMix64 rng(1);
   for (uint64_t bound : {1u, 2u, 3u, 7u, 1000u}) {
