@@ -67,7 +67,6 @@
     iconCreateFunction: (c) => L.divIcon({ html: '<div><span>' + c.getChildCount() + '</span></div>', className: 'marker-cluster marker-cluster-offers', iconSize: [34, 34] }) });
   map.addLayer(offerLayer); map.addLayer(requestLayer);
   const markers = new Map();
-  map.on('moveend', () => { if ($('f-area').checked) scheduleReload(); });
 
   function icon(p, kind) {
     return L.divIcon({
@@ -96,6 +95,83 @@
       '<span>● request ◆ offer</span>';
   }
 
+  // ---------- drawn area (the bbox filter) ----------
+  // A rectangle drawn on the map ("Draw area", then drag; or shift-drag, which replaces
+  // Leaflet's shift-drag zoom) or the current view ("Use map view", for the keyboard).
+  const area = { bbox: '', rect: null, drawing: false, start: null, temp: null, justDrew: false };
+  const mapEl = $('map');
+  const AREA_STYLE = { className: 'area-rect', color: '#0b5cad', weight: 2, dashArray: '6 4', fillColor: '#0b5cad', fillOpacity: 0.06, interactive: false };
+  map.boxZoom.disable();
+  function wrapLon(x) { return ((x + 180) % 360 + 360) % 360 - 180; }
+  // "west,south,east,north" for the API; west > east when the box crosses the antimeridian.
+  function bboxOf(b) {
+    let w = b.getWest(), e = b.getEast();
+    if (e - w >= 360) { w = -180; e = 180; } else {
+      w = wrapLon(w);
+      e = wrapLon(e);
+      if (e === -180) e = 180;
+    }
+    return [w, Math.max(-90, b.getSouth()), e, Math.min(90, b.getNorth())].map((x) => x.toFixed(4)).join(',');
+  }
+  function setArea(bounds) {
+    if (area.rect) { area.rect.remove(); area.rect = null; }
+    area.bbox = bounds ? bboxOf(bounds) : '';
+    const out = $('area-text');
+    if (bounds) {
+      area.rect = L.rectangle(bounds, AREA_STYLE).addTo(map);
+      const [w, s, e, n] = area.bbox.split(',').map(Number);
+      out.textContent = w.toFixed(2) + '…' + e.toFixed(2) + ' lon, ' + s.toFixed(2) + '…' + n.toFixed(2) + ' lat';
+    } else {
+      out.textContent = 'anywhere';
+    }
+    out.dataset.bbox = area.bbox;
+    $('area-clear').disabled = !bounds;
+    scheduleReload();
+  }
+  function drawMode(on) {
+    area.drawing = on;
+    $('area-draw').setAttribute('aria-pressed', String(on));
+    mapEl.classList.toggle('drawing', on);
+    if (on) { map.dragging.disable(); toast('Drag a rectangle on the map (Esc cancels)'); } else map.dragging.enable();
+  }
+  function endDrag(ev, keep) {
+    if (!area.start) return;
+    const start = area.start;
+    area.start = null;
+    if (area.temp) { area.temp.remove(); area.temp = null; }
+    if (mapEl.hasPointerCapture(ev.pointerId)) mapEl.releasePointerCapture(ev.pointerId);
+    drawMode(false);
+    if (!keep) return;
+    const a = map.latLngToContainerPoint(start), b = map.mouseEventToContainerPoint(ev);
+    area.justDrew = true;
+    setTimeout(() => { area.justDrew = false; }, 0);
+    if (Math.abs(a.x - b.x) < 5 || Math.abs(a.y - b.y) < 5) { toast('The area is too small: drag a larger rectangle'); return; }
+    setArea(L.latLngBounds(start, map.mouseEventToLatLng(ev)));
+  }
+  // Capture phase, and preventDefault on pointerdown so Leaflet sees no mousedown: the map
+  // does not pan while a rectangle is drawn.
+  mapEl.addEventListener('pointerdown', (ev) => {
+    if (!(area.drawing || ev.shiftKey) || ev.button !== 0) return;
+    ev.preventDefault(); ev.stopPropagation();
+    if (!area.drawing) drawMode(true);
+    area.start = map.mouseEventToLatLng(ev);
+    mapEl.setPointerCapture(ev.pointerId);
+    area.temp = L.rectangle(L.latLngBounds(area.start, area.start), AREA_STYLE).addTo(map);
+  }, true);
+  mapEl.addEventListener('pointermove', (ev) => {
+    if (area.start && area.temp) area.temp.setBounds(L.latLngBounds(area.start, map.mouseEventToLatLng(ev)));
+  }, true);
+  mapEl.addEventListener('pointerup', (ev) => endDrag(ev, true), true);
+  mapEl.addEventListener('pointercancel', (ev) => endDrag(ev, false), true);
+  // The click that ends a drag must not open a marker's card.
+  mapEl.addEventListener('click', (ev) => { if (area.justDrew) { ev.stopPropagation(); ev.preventDefault(); } }, true);
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && area.drawing) { area.start = null; if (area.temp) { area.temp.remove(); area.temp = null; } drawMode(false); }
+  });
+  $('area-draw').addEventListener('click', () => drawMode(!area.drawing));
+  $('area-view').addEventListener('click', () => setArea(map.getBounds()));
+  $('area-clear').addEventListener('click', () => { setArea(null); $('area-draw').focus(); });
+
   // ---------- data ----------
   function filterQuery() {
     const q = new URLSearchParams();
@@ -105,11 +181,7 @@
     if (l) q.set('lang', l);
     if ($('f-since').value) q.set('since', new Date($('f-since').value).toISOString());
     if ($('f-until').value) q.set('until', new Date($('f-until').value).toISOString());
-    if ($('f-area').checked) {
-      const b = map.getBounds();
-      const w = Math.max(-180, b.getWest()), e = Math.min(180, b.getEast());
-      q.set('bbox', [w, Math.max(-90, b.getSouth()), e, Math.min(90, b.getNorth())].map((x) => x.toFixed(4)).join(','));
-    }
+    if (area.bbox) q.set('bbox', area.bbox);
     return q;
   }
   async function fetchAll(path, q, field) {
@@ -135,6 +207,7 @@
     offs.forEach((p) => addMarker(p, 'offer'));
     reqs.forEach((p) => addMarker(p, 'request'));
     renderList(); renderCounts();
+    $('list').dataset.bbox = area.bbox;  // which area the list shows (the browser test waits on it)
   }
   function scheduleReload() { clearTimeout(state.reloadTimer); state.reloadTimer = setTimeout(() => reload().catch((e) => toast(e.message)), 400); }
 
@@ -174,7 +247,7 @@
       renderList();
     });
   }
-  ['f-resource', 'f-status', 'f-lang', 'f-since', 'f-until', 'f-area', 'f-offers'].forEach((id) => $(id).addEventListener('change', scheduleReload));
+  ['f-resource', 'f-status', 'f-lang', 'f-since', 'f-until', 'f-offers'].forEach((id) => $(id).addEventListener('change', scheduleReload));
 
   // ---------- match card ----------
   function bar(label, v) {

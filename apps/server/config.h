@@ -20,7 +20,7 @@ struct ServerConfig {
   size_t max_batch = 1000;                // posts per POST /v1/posts; more = 413
   double rate_per_s = 50;                 // per-key token bucket refill (requests/s)
   double rate_burst = 200;                // bucket size
-  int threads = 16;                       // HTTP worker threads (each SSE client holds one)
+  int threads = 64;                       // HTTP worker threads: one per open connection (keep-alive, SSE)
   int read_timeout_s = 10, write_timeout_s = 10;
   int sse_poll_ms = 250;                  // how often /v1/events looks for new rows
   int sse_heartbeat_s = 15;               // comment line to keep proxies from closing idle streams

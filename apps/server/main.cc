@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   auto* port_file = app.add_option("--port-file", cfg.port_file, "write the bound port to this file");
   auto* cert = app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate: serve HTTPS");
   auto* key = app.add_option("--tls-key", cfg.tls_key, "PEM private key for --tls-cert");
-  auto* threads = app.add_option("--threads", cfg.threads, "HTTP worker threads (default 16)");
+  auto* threads = app.add_option("--threads", cfg.threads, "HTTP worker threads, one per open connection (default 64)");
   auto* max_body = app.add_option("--max-body", cfg.max_body_bytes, "largest request body in bytes (default 4 MiB)");
   auto* max_batch = app.add_option("--max-batch", cfg.max_batch, "most posts per POST /v1/posts (default 1000)");
   auto* rate = app.add_option("--rate", cfg.rate_per_s, "requests/s per API key, sustained (default 50)");

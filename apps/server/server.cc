@@ -249,6 +249,7 @@ struct ApiServer::Impl {
   std::atomic<int> ingest_inflight{0};
   Clock::time_point started = Clock::now();
   int port = 0;
+  int listen_fd = -1;  // the listening socket, seen in the socket-options hook before bind
 
   struct CachedKey {
     store::ApiKeyInfo info;
@@ -264,6 +265,20 @@ struct ApiServer::Impl {
   std::optional<analyse::CountryIndex> countries;
   std::string country_stats_json;
   Clock::time_point country_stats_at{};
+
+  // Group commit for POST /v1/posts: concurrent batches wait in ingest_queue and one caller
+  // at a time runs the pipeline on everything queued (one transaction and fsync per group).
+  struct IngestJob {
+    std::vector<Post>* posts = nullptr;
+    std::vector<ingest::Reject>* rejects = nullptr;
+    Result<engine::IngestReport> report;
+    bool done = false;
+  };
+  static constexpr size_t kMaxGroupRecords = 2048;
+  std::mutex ingest_mu;
+  std::condition_variable ingest_cv;
+  std::deque<IngestJob*> ingest_queue;
+  bool ingest_busy = false;
 
   std::thread maintenance;
   std::mutex maint_mu;
@@ -362,6 +377,83 @@ struct ApiServer::Impl {
   void log_request(const httplib::Request& req, const httplib::Response& res) {
     const double s = std::chrono::duration<double>(Clock::now() - t_call.start).count();
     if (!t_call.streaming) metrics.record_request(route_label(req.path), req.method, res.status, s);
+  }
+
+  // --- ingest (group commit) ---
+
+  // Runs the pipeline on `posts` and `rejects` together with any batches other handlers are
+  // submitting at the same time; returns this batch's share of the report (its results in
+  // its own order; the events its posts caused). A failed group fails each of its batches,
+  // and none of them is stored (one transaction).
+  Result<engine::IngestReport> ingest_grouped(std::vector<Post>& posts, std::vector<ingest::Reject>& rejects) {
+    IngestJob job;
+    job.posts = &posts;
+    job.rejects = &rejects;
+    std::unique_lock lock(ingest_mu);
+    ingest_queue.push_back(&job);
+    while (!job.done) {
+      if (ingest_busy) {
+        ingest_cv.wait(lock);
+        continue;
+      }
+      // Lead one group: the queue's front batches (ours may be among them or still behind).
+      ingest_busy = true;
+      std::vector<IngestJob*> group;
+      size_t records = 0;
+      while (!ingest_queue.empty()) {
+        IngestJob* j = ingest_queue.front();
+        const size_t n = j->posts->size() + j->rejects->size();
+        if (!group.empty() && records + n > kMaxGroupRecords) break;
+        group.push_back(j);
+        records += n;
+        ingest_queue.pop_front();
+      }
+      lock.unlock();
+      run_group(group);
+      lock.lock();
+      for (IngestJob* j : group) j->done = true;
+      ingest_busy = false;
+      ingest_cv.notify_all();
+    }
+    return std::move(job.report);
+  }
+
+  void run_group(const std::vector<IngestJob*>& group) {
+    metrics.set_gauge("crema_ingest_group_batches", static_cast<double>(group.size()));
+    if (group.size() == 1) {
+      group[0]->report = live->ingest(*group[0]->posts, *group[0]->rejects);
+      return;
+    }
+    std::vector<Post> posts;
+    std::vector<ingest::Reject> rejects;
+    std::unordered_map<std::string, size_t> owner;  // post id → batch, for the events
+    for (size_t g = 0; g < group.size(); ++g) {
+      for (Post& p : *group[g]->posts) {
+        owner.emplace(p.id, g);
+        posts.push_back(std::move(p));
+      }
+      for (ingest::Reject& r : *group[g]->rejects) rejects.push_back(std::move(r));
+    }
+    auto all = live->ingest(posts, rejects);
+    if (!all) {
+      for (IngestJob* j : group) j->report = tl::unexpected(all.error());
+      return;
+    }
+    // Results: every post in input order, then every reject; cut them back per batch.
+    size_t post_at = 0, reject_at = posts.size();
+    for (IngestJob* j : group) {
+      engine::IngestReport share;
+      for (size_t i = 0; i < j->posts->size(); ++i) share.results.push_back(std::move(all->results[post_at++]));
+      for (size_t i = 0; i < j->rejects->size(); ++i) share.results.push_back(std::move(all->results[reject_at++]));
+      j->report = std::move(share);
+    }
+    // An event belongs to the batch of the post that caused it: the new request, or the
+    // arriving offer of a new_match; anything else (expiries) to the first batch.
+    for (auto& e : all->events) {
+      const std::string& by = e.type == store::EventType::kNewMatch ? e.offer_id : e.request_id;
+      const auto it = owner.find(by);
+      group[it == owner.end() ? 0 : it->second]->report->events.push_back(std::move(e));
+    }
   }
 
   // --- handlers ---
@@ -594,7 +686,7 @@ struct ApiServer::Impl {
     }
     ++ingest_inflight;
     metrics.set_gauge("crema_ingest_queue_depth", ingest_inflight.load());
-    auto report = live->ingest(posts, rejects);
+    auto report = ingest_grouped(posts, rejects);
     --ingest_inflight;
     metrics.set_gauge("crema_ingest_queue_depth", ingest_inflight.load());
     if (!report) {
@@ -960,6 +1052,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::create(const ServerConfig& config)
   // httplib writes the headers and the body of a response separately: with Nagle on, the
   // body waits for the client's delayed ACK (~40 ms on Linux) on every answer.
   impl->http->set_tcp_nodelay(true);
+  // Replaces httplib's default hook (SO_REUSEPORT: a second server could bind the same port
+  // and take half the connections) and remembers the socket for bind().
+  impl->http->set_socket_options([m = impl.get()](socket_t sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    m->listen_fd = sock;
+  });
   impl->install_routes();
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
@@ -975,6 +1074,12 @@ Result<int> ApiServer::bind() {
                                                  " (in use, or not an address of this machine)");
     }
     m.port = m.config.port;
+  }
+  // libcpp-httplib listens with a backlog of 5 (compiled in): a burst of new connections
+  // overflows it, and clients wait for SYN retransmits (1 s, 3 s) or are reset. Listening
+  // again on the bound socket only raises the backlog (to net.core.somaxconn at most).
+  if (m.listen_fd >= 0 && ::listen(m.listen_fd, SOMAXCONN) != 0) {
+    return make_error(ErrorCode::kIoError, "cannot listen on " + m.config.host + ":" + std::to_string(m.port));
   }
   if (!m.config.port_file.empty()) {
     if (auto st = write_file_atomic(m.config.port_file, std::to_string(m.port) + "\n"); !st) {

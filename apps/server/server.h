@@ -2,9 +2,11 @@
 // ingest, matching and decisions; Store for API keys; QueryDb for reads). Routes, roles
 // and formats: docs/server.md and openapi.json.
 //
-// Threads: httplib's worker pool (config.threads) runs the handlers; ingest and decisions
-// are serialised inside LivePipeline, reads run concurrently on QueryDb's connections, and
-// one maintenance thread advances the live clock so requests expire when the stream pauses.
+// Threads: httplib's worker pool (config.threads) runs the handlers, one connection per
+// worker while it is open; ingest and decisions are serialised inside LivePipeline (batches
+// POSTed at the same time are ingested together, one transaction: group commit), reads run
+// concurrently on QueryDb's connections, and one maintenance thread advances the live clock
+// so requests expire when the stream pauses.
 #pragma once
 
 #include <memory>

@@ -42,6 +42,17 @@ for (let i = 0; i < 600 && !port; i++) {
 if (!port) { console.error('crema-server did not start'); srv.kill('SIGKILL'); process.exit(1); }
 const base = `http://127.0.0.1:${port}`;
 const apiGet = async (p, k) => (await fetch(base + p, { headers: { Authorization: 'Bearer ' + k } })).json();
+// Every request id the API lists for a query string (all pages).
+async function allRequestIds(query) {
+  const ids = new Set();
+  let cursor = '';
+  for (;;) {
+    const page = await apiGet(`/v1/requests?limit=1000&${query}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`, dispatcherKey);
+    page.requests.forEach((r) => ids.add(r.id));
+    if (!page.next_cursor) return ids;
+    cursor = page.next_cursor;
+  }
+}
 
 const report = {};
 let ctx = null;
@@ -149,6 +160,82 @@ try {
     .filter((e) => !e.closest('[hidden]') && !(e.getAttribute('aria-label') || e.textContent.trim() || (e.labels && e.labels.length))).length);
   check(unlabelled === 0, `every control has a label (${unlabelled} without)`);
 
+  // Drawn-area filter: draw a rectangle around one request marker, the list must shrink to
+  // exactly the posts the API returns for that bbox; then shift-drag, the keyboard path
+  // ("Use map view") and clearing.
+  await page.click('#card-close');
+  const totalRequests = await listCount(page);
+  const spot = await page.evaluate(() => {
+    const map = document.getElementById('map').getBoundingClientRect();
+    const inside = (r) => r.left > map.left + 40 && r.right < map.right - 40 && r.top > map.top + 40 && r.bottom < map.bottom - 40;
+    const pick = [...document.querySelectorAll('.marker-request, .marker-cluster:not(.marker-cluster-offers)')]
+      .map((e) => e.getBoundingClientRect()).filter(inside);
+    if (!pick.length) return null;
+    const r = pick[0];
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+  });
+  check(spot !== null, 'a request marker inside the map to draw around');
+  if (spot) {
+    await page.click('#area-draw');
+    check((await page.getAttribute('#area-draw', 'aria-pressed')) === 'true', 'Draw area is pressed while drawing');
+    await dragBox(page, spot, 30);
+    const bbox = await waitForArea(page);
+    check(bbox !== '', `the drawn area sets the bbox filter (${bbox})`);
+    check((await page.locator('path.area-rect').count()) === 1, 'the drawn area is shown on the map');
+    check((await page.getAttribute('#area-draw', 'aria-pressed')) === 'false', 'drawing ends after one rectangle');
+    const inArea = await listCount(page);
+    const apiIds = await allRequestIds(`bbox=${bbox}`);
+    const rowIds = await page.evaluate(() => [...document.querySelectorAll('#list tbody tr')].map((tr) => tr.dataset.id));
+    check(inArea > 0 && inArea < totalRequests, `the list shrinks to the area (${totalRequests} → ${inArea})`);
+    check(inArea === apiIds.size && rowIds.length === Math.min(inArea, 300) && rowIds.every((id) => apiIds.has(id)),
+      `the list equals the API's bbox answer (${rowIds.length} rows, API ${apiIds.size})`);
+    report.area = { bbox, total: totalRequests, in_area: inArea };
+    await page.screenshot({ path: path.join(OUT, 'dashboard-area.png') });
+
+    await page.focus('#area-clear');
+    await page.keyboard.press('Enter');
+    check((await waitForArea(page, '')) === '' && (await listCount(page)) === totalRequests && (await page.locator('path.area-rect').count()) === 0,
+      'Clear area (keyboard) restores the full list and removes the rectangle');
+
+    await page.keyboard.down('Shift');
+    await dragBox(page, spot, 30);
+    await page.keyboard.up('Shift');
+    const shiftBbox = await waitForArea(page);
+    check(shiftBbox !== '' && (await listCount(page)) === (await allRequestIds(`bbox=${shiftBbox}`)).size, `shift-drag draws an area too (${shiftBbox})`);
+
+    await page.focus('#area-view');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((old) => { const b = document.getElementById('list').dataset.bbox; return b && b !== old; }, shiftBbox, { timeout: 20000 });
+    const viewBbox = await page.getAttribute('#list', 'data-bbox');
+    check((await listCount(page)) === (await allRequestIds(`bbox=${viewBbox}`)).size, `Use map view (keyboard) filters by the visible area (${viewBbox})`);
+    await page.click('#area-clear');
+    await waitForArea(page, '');
+  }
+
+  // Clusters render styled (markercluster's CSS is loaded, offer clusters have our colours):
+  // zoom out to the world, where the sample's posts cluster.
+  for (let i = 0; i < 12 && (await page.locator('.leaflet-control-zoom-out.leaflet-disabled').count()) === 0; i++) {
+    await page.click('.leaflet-control-zoom-out');
+    await sleep(300);
+  }
+  await page.waitForSelector('.marker-cluster', { timeout: 20000 });
+  await sleep(500);
+  const clusters = await page.evaluate(() => [...document.querySelectorAll('.marker-cluster')].map((el) => {
+    const inner = el.querySelector('div');
+    const r = el.getBoundingClientRect(), ri = inner ? inner.getBoundingClientRect() : { width: 0, height: 0 };
+    const cs = getComputedStyle(el), ics = inner ? getComputedStyle(inner) : null;
+    return { cls: el.className, w: r.width, h: r.height, iw: ri.width, ih: ri.height, bg: cs.backgroundColor,
+      ibg: ics ? ics.backgroundColor : '', radius: parseFloat(cs.borderTopLeftRadius) || 0, iradius: ics ? parseFloat(ics.borderTopLeftRadius) || 0 : 0 };
+  }));
+  const transparent = (c) => !c || c === 'transparent' || /^rgba\(.*,\s*0\)$/.test(c);
+  const unstyled = clusters.filter((c) => transparent(c.bg) || transparent(c.ibg) || !(c.w > 0 && c.h > 0 && c.iw > 0 && c.ih > 0) ||
+    !(c.radius > 0 && c.iradius > 0) || !(c.iw < c.w));
+  check(clusters.length > 0 && unstyled.length === 0,
+    `clusters are drawn styled: background, size, round (${clusters.length} clusters${unstyled.length ? '; unstyled: ' + unstyled.map((c) => c.cls + ' bg=' + c.bg + '/' + c.ibg).join(' | ') : ''})`);
+  check(clusters.some((c) => /marker-cluster-(small|medium|large)/.test(c.cls)), 'request clusters use the markercluster size classes');
+  report.clusters = clusters.length;
+  await page.screenshot({ path: path.join(OUT, 'dashboard-clusters.png') });
+
   // Phone width: no horizontal scrolling.
   await page.setViewportSize({ width: 390, height: 844 });
   await sleep(300);
@@ -174,5 +261,28 @@ try {
 }
 console.log(failures ? `${failures} check(s) failed` : 'all browser checks passed');
 process.exit(failures ? 1 : 0);
+
+// The number in "Requests (N)".
+async function listCount(page) {
+  return parseInt((await page.locator('#list-count').innerText()).replace(/[^0-9]/g, ''), 10);
+}
+
+// Drags a rectangle of ±r px around `c` with the mouse (pointer events, like a user).
+async function dragBox(page, c, r) {
+  await page.mouse.move(c.x - r, c.y - r);
+  await page.mouse.down();
+  await page.mouse.move(c.x, c.y, { steps: 4 });
+  await page.mouse.move(c.x + r, c.y + r, { steps: 4 });
+  await page.mouse.up();
+}
+
+// Waits until the list shows an area (`want` undefined: any non-empty bbox; '' = none); the bbox.
+async function waitForArea(page, want) {
+  await page.waitForFunction((w) => {
+    const b = document.getElementById('list').dataset.bbox;
+    return w === null ? !!b : b === w;
+  }, want === undefined ? null : want, { timeout: 20000 });
+  return (await page.getAttribute('#list', 'data-bbox')) || '';
+}
 
 function CSS_escape(s) { return s.replace(/[^a-zA-Z0-9_-]/g, (c) => '\\' + c); }
