@@ -400,6 +400,62 @@ TEST_F(ApiTest, ConcurrentIngestLosesNothing) {
   EXPECT_EQ(count_rows(*db_, "SELECT COUNT(*) FROM posts WHERE id LIKE 'c%\\_%' ESCAPE '\\'"), kClients * kBatches * kPerBatch);
 }
 
+// Batches POSTed at the same time may be ingested as one group (group commit): each answer
+// must still list exactly its own records, by line, with its own rejects.
+TEST_F(ApiTest, ConcurrentBatchesEachGetTheirOwnResults) {
+  constexpr int kClients = 8, kBatches = 4, kPerBatch = 12, kBadLine = 6;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  std::vector<std::string> problems(kClients);
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&, t] {
+      auto c = client();
+      simdjson::dom::parser p;
+      for (int b = 0; b < kBatches; ++b) {
+        std::string body;
+        std::vector<std::string> ids;
+        for (int i = 1; i <= kPerBatch; ++i) {
+          const std::string id = "g" + std::to_string(t) + "_" + std::to_string(b) + "_" + std::to_string(i);
+          ids.push_back(id);
+          body += (i == kBadLine ? std::string("{\"id\": \"broken") : post_line(id, "Need blankets and food for " + id,
+                                                                             i % 2 ? "offer" : "request")) + "\n";
+        }
+        auto res = c.Post("/v1/posts", bearer(*dispatcher_), body, "application/x-ndjson");
+        if (!res || res->status != 200) {
+          ++wrong;
+          problems[static_cast<size_t>(t)] += "HTTP failure; ";
+          continue;
+        }
+        simdjson::dom::element doc;
+        simdjson::dom::array results;
+        if (p.parse(res->body).get(doc) != simdjson::SUCCESS || doc["results"].get_array().get(results) != simdjson::SUCCESS ||
+            results.size() != static_cast<size_t>(kPerBatch) || int64_t(doc["stored"]) != kPerBatch - 1 ||
+            int64_t(doc["rejected"]) != 1) {
+          ++wrong;
+          problems[static_cast<size_t>(t)] += res->body.substr(0, 300) + "; ";
+          continue;
+        }
+        for (auto r : results) {
+          const int64_t line = int64_t(r["line"]);
+          const std::string_view outcome = r["outcome"].get_string().value_unsafe();
+          const bool ok = line == kBadLine ? (outcome == "rejected" && r["id"].is_null())
+                                           : (outcome == "stored" && r["id"].is_string() &&
+                                              r["id"].get_string().value_unsafe() == ids[static_cast<size_t>(line - 1)]);
+          if (!ok) {
+            ++wrong;
+            problems[static_cast<size_t>(t)] += "line " + std::to_string(line) + ": " + std::string(simdjson::minify(r)) + "; ";
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& pr : problems) EXPECT_TRUE(pr.empty()) << pr;
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(count_rows(*db_, "SELECT COUNT(*) FROM posts WHERE id LIKE 'g%\\_%\\_%' ESCAPE '\\'"),
+            kClients * kBatches * (kPerBatch - 1));
+}
+
 TEST_F(ApiTest, StatsMetricsAndCors) {
   seed();
   auto c = client();
