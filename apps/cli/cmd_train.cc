@@ -66,6 +66,7 @@ int run_train(const TrainArgs& args, const GlobalOptions& global) {
   options.out_dir = args.out;
   options.seed = args.seed;
   options.threads = args.fasttext_threads;
+  options.grid_threads = global.threads;
   options.dim = args.dim;
   options.word_ngrams = args.word_ngrams;
   options.min_char_ngram = args.minn;

@@ -82,7 +82,7 @@ Label cascade_decision(float p_request, float p_offer, float request_threshold, 
   return Label::kIrrelevant;
 }
 
-double macro_f1_of(std::span<const Label> truth, std::span<const Label> predicted) {
+double macro_f1_of(std::span<const Label> truth, std::span<const Label> predicted, int64_t min_support) {
   std::array<int64_t, kNumLabels> tp{}, fp{}, fn{};
   const size_t n = std::min(truth.size(), predicted.size());
   for (size_t i = 0; i < n; ++i) {
@@ -99,7 +99,7 @@ double macro_f1_of(std::span<const Label> truth, std::span<const Label> predicte
   double sum = 0;
   int used = 0;
   for (size_t c = 0; c < kNumLabels; ++c) {
-    if (tp[c] + fp[c] + fn[c] == 0) continue;
+    if (tp[c] + fp[c] + fn[c] == 0 || tp[c] + fn[c] < min_support) continue;
     ++used;
     if (tp[c] > 0) sum += 2.0 * static_cast<double>(tp[c]) / static_cast<double>(2 * tp[c] + fp[c] + fn[c]);
   }
@@ -107,8 +107,10 @@ double macro_f1_of(std::span<const Label> truth, std::span<const Label> predicte
 }
 
 std::array<float, kNumLabels> tune_prior_bias(std::span<const std::array<float, kNumLabels>> probs,
-                                              std::span<const Label> truth) {
+                                              std::span<const Label> truth, int64_t min_support) {
   const size_t n = std::min(probs.size(), truth.size());
+  std::array<int64_t, kNumLabels + 1> support{};
+  for (size_t i = 0; i < n; ++i) ++support[static_cast<size_t>(truth[i])];
   std::vector<std::array<float, kNumLabels>> logp(n);
   for (size_t i = 0; i < n; ++i) {
     for (size_t c = 0; c < kNumLabels; ++c) logp[i][c] = std::log(std::max(probs[i][c], 1e-7f));
@@ -122,7 +124,7 @@ std::array<float, kNumLabels> tune_prior_bias(std::span<const std::array<float, 
       }
       pred[i] = static_cast<Label>(best);
     }
-    return macro_f1_of(truth.first(n), pred);
+    return macro_f1_of(truth.first(n), pred, min_support);
   };
   std::array<float, kNumLabels> bias{};
   double best = score(bias);
@@ -130,6 +132,7 @@ std::array<float, kNumLabels> tune_prior_bias(std::span<const std::array<float, 
   for (int round = 0; round < 8; ++round) {
     bool changed = false;
     for (size_t c : {size_t{0}, size_t{1}, size_t{2}}) {
+      if (support[c] < min_support) continue;
       for (int k = -kSteps; k <= kSteps; ++k) {
         std::array<float, kNumLabels> trial = bias;
         trial[c] = static_cast<float>(k) * 0.25f;
@@ -148,12 +151,12 @@ std::array<float, kNumLabels> tune_prior_bias(std::span<const std::array<float, 
 }
 
 std::pair<float, float> tune_cascade_thresholds(std::span<const float> p_request, std::span<const float> p_offer,
-                                                std::span<const Label> truth) {
+                                                std::span<const Label> truth, int64_t min_support) {
   const size_t n = std::min({p_request.size(), p_offer.size(), truth.size()});
   std::vector<Label> pred(n);
   const auto score = [&](float tr, float to) {
     for (size_t i = 0; i < n; ++i) pred[i] = cascade_decision(p_request[i], p_offer[i], tr, to);
-    return macro_f1_of(truth.first(n), pred);
+    return macro_f1_of(truth.first(n), pred, min_support);
   };
   std::pair<float, float> best_pair{0.5f, 0.5f};
   double best = score(0.5f, 0.5f);

@@ -5,6 +5,9 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <cstdio>
 
@@ -223,7 +226,8 @@ struct TrainContext {
   const Prepared& p;
   const Split& split;
   const Pretrained* pretrained = nullptr;
-  std::map<std::pair<Task, bool>, std::unique_ptr<TempFile>> files;  // (task, balance) -> training file
+  // (task, balance) -> training file; written before the grid jobs that read it.
+  std::map<std::pair<Task, bool>, std::unique_ptr<TempFile>> files;
 };
 
 std::vector<size_t> rows_for(const Prepared& p, const std::vector<size_t>& part, Task task) {
@@ -249,10 +253,11 @@ Result<std::string> training_file(TrainContext& ctx, Task task, bool balance) {
 Result<std::shared_ptr<fasttext::FastText>> train_fasttext(TrainContext& ctx, Task task, const Features& f,
                                                           const Hyper& h) {
   const TrainOptions& options = ctx.options;
-  auto file = training_file(ctx, task, h.balance);
-  if (!file) return tl::unexpected(file.error());
+  // Read-only lookup: grid jobs run concurrently; the files were written before them.
+  const auto file = ctx.files.find({task, h.balance});
+  if (file == ctx.files.end()) return make_error(ErrorCode::kInternal, "training file not written");
   fasttext::Args args;
-  args.input = *file;
+  args.input = file->second->path;
   args.model = fasttext::model_name::sup;
   args.loss = task == Task::kResources ? fasttext::loss_name::ova : fasttext::loss_name::softmax;
   args.dim = options.dim;
@@ -352,9 +357,9 @@ DecisionRule tune_rule(ModelType type, bool prior, const Scores& validation, con
   if (!prior) return rule;
   if (type == ModelType::kCascade) {
     std::tie(rule.request_threshold, rule.offer_threshold) =
-        tune_cascade_thresholds(validation.request, validation.offer, truth);
+        tune_cascade_thresholds(validation.request, validation.offer, truth, kMinTuningSupport);
   } else {
-    rule.bias = tune_prior_bias(validation.softmax, truth);
+    rule.bias = tune_prior_bias(validation.softmax, truth, kMinTuningSupport);
   }
   return rule;
 }
@@ -460,6 +465,40 @@ Status quantize(fasttext::FastText& ft, const std::string& train_file, const Tra
   return {};
 }
 
+// Runs jobs 0..n-1 on up to `threads` threads (each job single-threaded, so the results do
+// not depend on the thread count); the first error wins.
+Status run_jobs(size_t n, int threads, const std::function<Status(size_t)>& job) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first_error;
+  const auto worker = [&] {
+    for (size_t k = next++; k < n; k = next++) {
+      Status st = job(k);
+      if (!st) {
+        std::lock_guard lock(mu);
+        if (first_error) first_error = st;
+        next = n;
+      }
+    }
+  };
+  const size_t workers = std::min(n, static_cast<size_t>(std::max(1, resolve_threads(threads))));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < workers; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  return first_error;
+}
+
+// The grid is searched in two stages so that it stays affordable: stage 1 tries every
+// hyper-parameter setting for each model type on the first feature set (plain words unless
+// the axes say otherwise); stage 2 tries the other feature sets with each type's best
+// setting from stage 1.
+struct ActionableJob {
+  ModelType type;
+  Features features;
+  Hyper hyper;
+};
+
 Result<ActionableOutcome> train_actionable(TrainContext& ctx, const std::function<void()>& step) {
   const Prepared& p = ctx.p;
   const TrainOptions& o = ctx.options;
@@ -471,51 +510,88 @@ Result<ActionableOutcome> train_actionable(TrainContext& ctx, const std::functio
   const bool tuning = o.tune && !val.empty();
   ActionableOutcome out;
   out.train_rows = static_cast<int64_t>(train.size());
-  double best = -2;
   const std::vector<bool> priors = tuning ? axis(o.prior_correction) : std::vector<bool>{false};
-  for (const Features& f : feature_grid(o, ctx.pretrained != nullptr)) {
+  // Training files are written up front: jobs then only read them.
+  for (ModelType type : type_grid(o)) {
     for (const Hyper& h : hyper_grid(o, true)) {
-      for (ModelType type : type_grid(o)) {
-        Scores val_scores, test_scores;
-        std::shared_ptr<fasttext::FastText> first, second;
-        if (type == ModelType::kSoftmax) {
-          auto ft = train_fasttext(ctx, Task::kActionable, f, h);
-          if (!ft) return tl::unexpected(ft.error());
-          first = *ft;
-          const FastTextModel m = wrap(first, false);
-          val_scores.softmax = softmax_probs(m, p, val);
-          test_scores.softmax = softmax_probs(m, p, test);
-        } else {
-          auto req = train_fasttext(ctx, Task::kRequest, f, h);
-          if (!req) return tl::unexpected(req.error());
-          step();
-          auto off = train_fasttext(ctx, Task::kOffer, f, h);
-          if (!off) return tl::unexpected(off.error());
-          first = *req;
-          second = *off;
-          const FastTextModel mr = wrap(first, false), mo = wrap(second, false);
-          val_scores.request = yes_probs(mr, p, val);
-          val_scores.offer = yes_probs(mo, p, val);
-          test_scores.request = yes_probs(mr, p, test);
-          test_scores.offer = yes_probs(mo, p, test);
-        }
-        step();
-        for (bool prior : priors) {
-          Candidate c{type, prior, f, h, tune_rule(type, prior, val_scores, val_truth), -1, {}};
-          c.validation_macro_f1 = tuning ? macro_f1_of(val_truth, decide(c.rule, val_scores)) : -1;
-          c.test_pred = decide(c.rule, test_scores);
-          // Without tuning the first candidate is the model (there is one unless both types were forced on).
-          if (tuning ? c.validation_macro_f1 > best : out.grid.empty()) {
-            best = c.validation_macro_f1;
-            out.winner = out.grid.size();
-            out.first = first;
-            out.second = second;
-          }
-          out.grid.push_back(std::move(c));
-        }
+      for (Task task : type == ModelType::kCascade ? std::vector<Task>{Task::kRequest, Task::kOffer}
+                                                  : std::vector<Task>{Task::kActionable}) {
+        if (auto f = training_file(ctx, task, h.balance); !f) return tl::unexpected(f.error());
       }
     }
   }
+  std::mutex mu;
+  double best = -2;
+  size_t best_order = SIZE_MAX;
+  const auto run_stage = [&](const std::vector<ActionableJob>& jobs) -> Status {
+    std::vector<std::vector<Candidate>> found(jobs.size());
+    const size_t base = out.grid.size();
+    auto st = run_jobs(jobs.size(), o.grid_threads, [&](size_t k) -> Status {
+      const ActionableJob& job = jobs[k];
+      Scores val_scores, test_scores;
+      std::shared_ptr<fasttext::FastText> first, second;
+      if (job.type == ModelType::kSoftmax) {
+        auto ft = train_fasttext(ctx, Task::kActionable, job.features, job.hyper);
+        if (!ft) return tl::unexpected(ft.error());
+        first = *ft;
+        const FastTextModel m = wrap(first, false);
+        val_scores.softmax = softmax_probs(m, p, val);
+        test_scores.softmax = softmax_probs(m, p, test);
+      } else {
+        auto req = train_fasttext(ctx, Task::kRequest, job.features, job.hyper);
+        if (!req) return tl::unexpected(req.error());
+        auto off = train_fasttext(ctx, Task::kOffer, job.features, job.hyper);
+        if (!off) return tl::unexpected(off.error());
+        first = *req;
+        second = *off;
+        const FastTextModel mr = wrap(first, false), mo = wrap(second, false);
+        val_scores.request = yes_probs(mr, p, val);
+        val_scores.offer = yes_probs(mo, p, val);
+        test_scores.request = yes_probs(mr, p, test);
+        test_scores.offer = yes_probs(mo, p, test);
+      }
+      for (size_t v = 0; v < priors.size(); ++v) {
+        Candidate c{job.type, priors[v], job.features, job.hyper,
+                    tune_rule(job.type, priors[v], val_scores, val_truth), -1, {}};
+        c.validation_macro_f1 = tuning ? macro_f1_of(val_truth, decide(c.rule, val_scores), kMinTuningSupport) : -1;
+        c.test_pred = decide(c.rule, test_scores);
+        // Best validation macro-F1, ties to the earlier grid point, whatever the thread order.
+        const size_t order = base + k * priors.size() + v;
+        std::lock_guard lock(mu);
+        if (c.validation_macro_f1 > best || (c.validation_macro_f1 == best && order < best_order)) {
+          best = c.validation_macro_f1;
+          best_order = order;
+          out.first = first;
+          out.second = second;
+        }
+        found[k].push_back(std::move(c));
+      }
+      std::lock_guard lock(mu);
+      step();
+      return {};
+    });
+    if (!st) return st;
+    for (auto& cs : found) {
+      for (Candidate& c : cs) out.grid.push_back(std::move(c));
+    }
+    return {};
+  };
+  const std::vector<Features> features = feature_grid(o, ctx.pretrained != nullptr);
+  std::vector<ActionableJob> stage1;
+  for (ModelType type : type_grid(o)) {
+    for (const Hyper& h : hyper_grid(o, true)) stage1.push_back({type, features.front(), h});
+  }
+  if (auto st = run_stage(stage1); !st) return tl::unexpected(st.error());
+  std::vector<ActionableJob> stage2;
+  for (ModelType type : type_grid(o)) {
+    const Candidate* top = nullptr;
+    for (const Candidate& c : out.grid) {
+      if (c.type == type && (top == nullptr || c.validation_macro_f1 > top->validation_macro_f1)) top = &c;
+    }
+    for (size_t f = 1; f < features.size(); ++f) stage2.push_back({type, features[f], top->hyper});
+  }
+  if (auto st = run_stage(stage2); !st) return tl::unexpected(st.error());
+  out.winner = best_order;
   // Each variant's best configuration, variants in order of first appearance.
   std::vector<std::string> names;
   for (size_t k = 0; k < out.grid.size(); ++k) {
@@ -586,22 +662,38 @@ Result<ResourcesOutcome> train_resources(TrainContext& ctx, const std::function<
   const bool tuning = o.tune && !val.empty();
   ResourcesOutcome out;
   out.train_rows = static_cast<int64_t>(rows_for(ctx.p, ctx.split.train, Task::kResources).size());
+  if (auto f = training_file(ctx, Task::kResources, false); !f) return tl::unexpected(f.error());
   std::shared_ptr<fasttext::FastText> best;
-  for (const Features& f : feature_grid(o, ctx.pretrained != nullptr)) {
-    for (const Hyper& h : hyper_grid(o, false)) {
-      auto ft = train_fasttext(ctx, Task::kResources, f, h);
+  size_t best_order = SIZE_MAX;
+  std::mutex mu;
+  // Two stages as for the actionable models.
+  const auto run_stage = [&](const std::vector<std::pair<Features, Hyper>>& jobs) -> Status {
+    const size_t base = out.grid.size();
+    out.grid.resize(base + jobs.size());
+    return run_jobs(jobs.size(), o.grid_threads, [&](size_t k) -> Status {
+      auto ft = train_fasttext(ctx, Task::kResources, jobs[k].first, jobs[k].second);
       if (!ft) return tl::unexpected(ft.error());
       const double score = tuning ? resources_score(wrap(*ft, true), ctx.p, val) : -1;
-      out.grid.push_back({{f, h}, score});
-      if (!best || (tuning && score > out.validation_macro_f1)) {
+      std::lock_guard lock(mu);
+      out.grid[base + k] = {jobs[k], score};
+      if (!best || score > out.validation_macro_f1 || (score == out.validation_macro_f1 && base + k < best_order)) {
         best = *ft;
-        out.features = f;
-        out.hyper = h;
+        best_order = base + k;
+        out.features = jobs[k].first;
+        out.hyper = jobs[k].second;
         out.validation_macro_f1 = score;
       }
       step();
-    }
-  }
+      return {};
+    });
+  };
+  const std::vector<Features> features = feature_grid(o, ctx.pretrained != nullptr);
+  std::vector<std::pair<Features, Hyper>> stage1, stage2;
+  for (const Hyper& h : hyper_grid(o, false)) stage1.push_back({features.front(), h});
+  if (auto st = run_stage(stage1); !st) return tl::unexpected(st.error());
+  const Hyper top = out.hyper;
+  for (size_t f = 1; f < features.size(); ++f) stage2.push_back({features[f], top});
+  if (auto st = run_stage(stage2); !st) return tl::unexpected(st.error());
   if (o.quantize) {
     auto train_file = training_file(ctx, Task::kResources, false);
     if (!train_file) return tl::unexpected(train_file.error());
@@ -842,9 +934,9 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
   }
 
   const uint64_t features = feature_grid(options, ctx.pretrained != nullptr).size();
-  uint64_t per_hyper = 0;
-  for (ModelType t : type_grid(options)) per_hyper += t == ModelType::kCascade ? 2 : 1;
-  const uint64_t total_runs = features * (per_hyper * hyper_grid(options, true).size() + hyper_grid(options, false).size());
+  const uint64_t types = type_grid(options).size();
+  const uint64_t total_runs =
+      types * (hyper_grid(options, true).size() + features - 1) + hyper_grid(options, false).size() + features - 1;
   uint64_t done = 0;
   const auto step = [&] {
     ++done;

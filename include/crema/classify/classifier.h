@@ -153,7 +153,10 @@ struct TrainOptions {
   std::string data_path;  // labelled JSONL
   std::string out_dir;    // model directory to write
   uint64_t seed = 42;
-  int threads = 1;        // 1 => bit-for-bit reproducible
+  int threads = 1;        // fastText threads per model; 1 => bit-for-bit reproducible
+  // Grid points trained at the same time (0 = all cores). Each model still trains with
+  // `threads`, and ties go to the earlier grid point, so the result does not depend on it.
+  int grid_threads = 1;
   int epochs = 25;
   double learning_rate = 0.5;
   int word_ngrams = 2;

@@ -93,22 +93,31 @@ Label biased_argmax(const std::array<float, kNumLabels>& probs, const std::array
 // Cascade decision from the two binary models' P(yes).
 Label cascade_decision(float p_request, float p_offer, float request_threshold, float offer_threshold);
 
+// Classes with fewer validation rows than this take no part in tuning or in choosing a grid
+// point: their F1 would be decided by one or two posts (the real request_and_offer posts
+// leave one in the validation part). Test reports average every class as usual.
+inline constexpr int64_t kMinTuningSupport = 10;
+
 // Prior correction for softmax-4, tuned on validation rows only: coordinate search over
-// the biases of request, offer and request_and_offer (irrelevant stays 0) on the grid
-// -4..4 in steps of 0.25, rounds until no bias changes (at most 8), accepting a change only
-// when it raises macro-F1 strictly. Starts from 0, so the tuned macro-F1 on these rows is
-// never below the plain argmax's.
+// the biases of request, offer and request_and_offer (irrelevant stays 0, and so does a
+// class with fewer than min_support rows in `truth`) on the grid -4..4 in steps of 0.25,
+// rounds until no bias changes (at most 8), accepting a change only when it raises
+// macro_f1_of(truth, ·, min_support) strictly. Starts from 0, so the tuned score on these
+// rows is never below the plain argmax's.
 std::array<float, kNumLabels> tune_prior_bias(std::span<const std::array<float, kNumLabels>> probs,
-                                              std::span<const Label> truth);
+                                              std::span<const Label> truth, int64_t min_support = 0);
 
 // Cascade thresholds tuned on validation rows only: every pair on the grid 0.05..0.95 in
-// steps of 0.025, starting from (0.5, 0.5) and accepting only strictly higher macro-F1
-// (ties keep the earlier pair). Returns {request_threshold, offer_threshold}.
+// steps of 0.025, starting from (0.5, 0.5) and accepting only strictly higher
+// macro_f1_of(truth, ·, min_support) (ties keep the earlier pair). Returns
+// {request_threshold, offer_threshold}.
 std::pair<float, float> tune_cascade_thresholds(std::span<const float> p_request, std::span<const float> p_offer,
-                                                std::span<const Label> truth);
+                                                std::span<const Label> truth, int64_t min_support = 0);
 
-// Macro-F1 only (no bootstrap), the score the grid and the tuning maximise.
-double macro_f1_of(std::span<const Label> truth, std::span<const Label> predicted);
+// Macro-F1 only (no bootstrap), the score the grid and the tuning maximise: over the classes
+// that occur in the truth or the predictions, leaving out classes with fewer than
+// min_support rows in the truth (0: none left out, the report's macro-F1).
+double macro_f1_of(std::span<const Label> truth, std::span<const Label> predicted, int64_t min_support = 0);
 
 // What the structural check learned about a fastText model file.
 struct FastTextModelInfo {

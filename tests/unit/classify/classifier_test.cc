@@ -185,7 +185,7 @@ TEST(TrainGrid, CascadeWinsOrLosesOnValidationAndLoads) {
   auto result = train_classifiers(o);
   ASSERT_TRUE(result) << result.error().message;
   const std::string manifest = read_bytes(dir.file("grid/manifest.json"));
-  // 2 types x 2 prior x 2 pretrained x 2 char variants, each with 8 configurations.
+  // 2 types x 2 prior x 2 pretrained x 2 char variants (8 settings each on plain words).
   for (const char* v : {"\"variant\":\"softmax-4\"", "\"variant\":\"cascade+prior+pretrained+char\"",
                         "\"variant\":\"softmax-4+prior+char\"", "\"variant\":\"cascade+pretrained\""}) {
     EXPECT_NE(manifest.find(v), std::string::npos) << v;
@@ -201,6 +201,14 @@ TEST(TrainGrid, CascadeWinsOrLosesOnValidationAndLoads) {
   auto classifier = Classifier::load(dir.file("grid"));
   ASSERT_TRUE(classifier) << classifier.error().message;
   EXPECT_GT(result->actionable.macro_f1, 0.9);
+  // Grid points trained concurrently give the same files.
+  TrainOptions parallel = o;
+  parallel.out_dir = dir.file("grid2");
+  parallel.grid_threads = 3;
+  ASSERT_TRUE(train_classifiers(parallel));
+  for (const char* f : {"decision.txt", "resources.ftz", "actionable.report.json"}) {
+    EXPECT_EQ(read_bytes(dir.file("grid/") + f), read_bytes(dir.file("grid2/") + f)) << f;
+  }
   // No temporary training or vector files are left behind.
   for (const auto& entry : std::filesystem::directory_iterator(dir.file("grid"))) {
     EXPECT_NE(entry.path().filename().string().front(), '.') << entry.path();
@@ -503,7 +511,7 @@ TEST_F(BuiltinModels, QualityFloorOnHeldOutSplit) {
   EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kRequest)].f1, 0.70);
   EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kOffer)].f1, 0.40);
   EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kIrrelevant)].f1, 0.85);
-  EXPECT_GE(eval->resources.macro_f1, 0.25);
+  EXPECT_GE(eval->resources.macro_f1, 0.35);
   EXPECT_EQ(eval->actionable.to_json() + "\n", read_bytes(dir() + "/actionable.report.json"));
 }
 

@@ -123,6 +123,26 @@ TEST(TuneCascadeThresholds, NeverBelowHalfAndHalf) {
   EXPECT_EQ(tune_cascade_thresholds({}, {}, {}), (std::pair<float, float>{0.5f, 0.5f}));
 }
 
+TEST(TuneWithMinSupport, RareClassesTakeNoPart) {
+  // One request_and_offer row: with min_support 10 its F1 is not averaged and its bias stays 0.
+  Rows r = skewed_rows(3, 400);
+  size_t rao = 0;
+  for (Label& t : r.truth) {
+    if (t == Label::kRequestAndOffer) t = (rao++ == 0) ? Label::kRequestAndOffer : Label::kRequest;
+  }
+  ASSERT_GT(rao, 0u);
+  const std::vector<Label> pred = argmax_all(r, {});
+  const EvalReport full = actionable_report(r.truth, pred, 0, 0);
+  double by_hand = 0;
+  for (Label c : {Label::kRequest, Label::kOffer, Label::kIrrelevant}) by_hand += full.classes[static_cast<size_t>(c)].f1 / 3.0;
+  EXPECT_NEAR(macro_f1_of(r.truth, pred, 10), by_hand, 1e-12);
+  const auto bias = tune_prior_bias(r.probs, r.truth, 10);
+  EXPECT_EQ(bias[static_cast<size_t>(Label::kRequestAndOffer)], 0.0f);
+  EXPECT_GE(macro_f1_of(r.truth, argmax_all(r, bias), 10), macro_f1_of(r.truth, pred, 10));
+  const auto [tr, to] = tune_cascade_thresholds(r.p_request, r.p_offer, r.truth, 10);
+  EXPECT_GE(macro_f1_of(r.truth, cascade_all(r, tr, to), 10), macro_f1_of(r.truth, cascade_all(r, 0.5f, 0.5f), 10));
+}
+
 TEST(DecisionRuleFile, RoundTrips) {
   DecisionRule soft;
   soft.bias = {0.25f, 1.75f, -3.5f, 0.0f};
