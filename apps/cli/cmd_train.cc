@@ -29,6 +29,7 @@ struct TrainArgs {
   std::string pretrained_vectors;
   std::string char_ngrams = "auto";
   bool no_synthetic = false;
+  bool resources_words_only = false;
 };
 
 classify::GridChoice choice_of(const std::string& v) {
@@ -53,6 +54,7 @@ std::string command_line(const TrainArgs& a) {
   if (a.char_ngrams != "auto") cmd += " --char-ngrams " + a.char_ngrams;
   if (a.minn != 3 || a.maxn != 5) cmd += " --char-ngram-range " + std::to_string(a.minn) + "," + std::to_string(a.maxn);
   if (a.no_synthetic) cmd += " --no-synthetic";
+  if (a.resources_words_only) cmd += " --resources-words-only";
   if (a.fasttext_threads != 1) cmd += " --fasttext-threads " + std::to_string(a.fasttext_threads);
   if (a.no_quantize) cmd += " --no-quantize";
   if (a.no_tune) cmd += " --no-tune";
@@ -83,6 +85,7 @@ int run_train(const TrainArgs& args, const GlobalOptions& global) {
   options.pretrained_path = args.pretrained_vectors;
   options.char_ngrams = choice_of(args.char_ngrams);
   options.exclude_synthetic = args.no_synthetic;
+  options.resources_words_only = args.resources_words_only;
   // An explicit epoch count or learning rate means "train exactly this".
   options.tune = !args.no_tune && args.epochs == 0 && args.lr == 0;
   if (args.epochs > 0) options.epochs = args.epochs;
@@ -147,6 +150,8 @@ void install_train(CLI::App& app, GlobalOptions& global, int& exit_code) {
       ->delimiter(',')
       ->check(CLI::Range(1, 8));
   cmd->add_flag("--no-synthetic", args->no_synthetic, "Leave out the rows marked synthetic (for comparison)");
+  cmd->add_flag("--resources-words-only", args->resources_words_only,
+                "Resource model on plain words only (no vectors or char n-grams; faster classification)");
   cmd->add_option("--fasttext-threads", args->fasttext_threads,
                   "fastText training threads (default 1: bit-for-bit reproducible)")
       ->check(CLI::Range(1, 256));

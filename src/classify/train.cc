@@ -405,7 +405,8 @@ std::vector<bool> axis_of(const TrainOptions& o, GridChoice choice) {
   return axis(choice);
 }
 
-std::vector<Features> feature_grid(const TrainOptions& o, bool have_pretrained) {
+std::vector<Features> feature_grid(const TrainOptions& o, bool have_pretrained, bool resources = false) {
+  if (resources && o.resources_words_only) return {Features{}};
   std::vector<Features> out;
   for (bool pre : axis_of(o, o.pretrained)) {
     if (pre && !have_pretrained) continue;
@@ -687,7 +688,7 @@ Result<ResourcesOutcome> train_resources(TrainContext& ctx, const std::function<
       return {};
     });
   };
-  const std::vector<Features> features = feature_grid(o, ctx.pretrained != nullptr);
+  const std::vector<Features> features = feature_grid(o, ctx.pretrained != nullptr, true);
   std::vector<std::pair<Features, Hyper>> stage1, stage2;
   for (const Hyper& h : hyper_grid(o, false)) stage1.push_back({features.front(), h});
   if (auto st = run_stage(stage1); !st) return tl::unexpected(st.error());
@@ -858,6 +859,7 @@ std::string manifest_json(const ManifestInput& in) {
 
   w.key("resources").begin_object();
   w.key("file").value(kResourcesFile);
+  w.key("words_only").value(o.resources_words_only);
   w.key("sha256").value(in.res.sha256);
   w.key("loss").value("ova");
   w.key("threshold").value(static_cast<double>(kResourceThreshold));
@@ -934,9 +936,10 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
   }
 
   const uint64_t features = feature_grid(options, ctx.pretrained != nullptr).size();
+  const uint64_t res_features = feature_grid(options, ctx.pretrained != nullptr, true).size();
   const uint64_t types = type_grid(options).size();
-  const uint64_t total_runs =
-      types * (hyper_grid(options, true).size() + features - 1) + hyper_grid(options, false).size() + features - 1;
+  const uint64_t total_runs = types * (hyper_grid(options, true).size() + features - 1) +
+                              hyper_grid(options, false).size() + res_features - 1;
   uint64_t done = 0;
   const auto step = [&] {
     ++done;

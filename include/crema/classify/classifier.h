@@ -183,6 +183,9 @@ struct TrainOptions {
   // Character n-grams of min_char_ngram..max_char_ngram (default 3..5).
   GridChoice char_ngrams = GridChoice::kBoth;
   bool exclude_synthetic = false;  // drop "synthetic" rows before anything else
+  // The resource model uses plain words only (no pretrained vectors, no char n-grams
+  // whatever the axes say): ~2.5x faster at run time.
+  bool resources_words_only = false;
   int bucket = 200000;                 // hashed word-n-gram rows
   uint64_t quantize_cutoff = 20000;    // embedding rows kept by quantisation (>= 256)
   std::string command_line;  // recorded in the manifest
