@@ -511,7 +511,7 @@ TEST_F(BuiltinModels, QualityFloorOnHeldOutSplit) {
   EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kRequest)].f1, 0.70);
   EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kOffer)].f1, 0.40);
   EXPECT_GE(eval->actionable.classes[static_cast<size_t>(Label::kIrrelevant)].f1, 0.85);
-  EXPECT_GE(eval->resources.macro_f1, 0.35);
+  EXPECT_GE(eval->resources.macro_f1, 0.25);
   EXPECT_EQ(eval->actionable.to_json() + "\n", read_bytes(dir() + "/actionable.report.json"));
 }
 
