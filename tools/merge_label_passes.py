@@ -14,6 +14,12 @@ Writes adjudication/todo.jsonl   posts whose two labels differ (text + both read
                                  resource), raw agreement, counts.
 Resources of a kept post: those both passes chose; if that is empty for an actionable post,
 the union (an adjudicated post takes the adjudicator's resources). Deterministic.
+
+adjudicated.jsonl is append-only history: when a pool_id occurs more than once, its last row
+wins. A row for a post the two passes agreed on is a relabel (a guide rule added after the
+passes, docs/annotation.md §2.14): the post takes the row's label and resources and is marked
+"annotation": "relabelled". Agreement is always between the passes as they were made, reported
+for all posts and per labelling round (round 2 starts at counts.json's extension_first_chunk).
 """
 import argparse
 import glob
@@ -41,6 +47,16 @@ def read_pass(directory):
     return labels
 
 
+def chunk_of_posts(pool_dir):
+    """pool_id -> chunk number, from the chunk files labellers read."""
+    chunks = {}
+    for path in sorted(glob.glob(os.path.join(pool_dir, "chunks", "chunk_*.jsonl"))):
+        number = int(os.path.basename(path)[len("chunk_"):-len(".jsonl")])
+        for row in read_jsonl(path):
+            chunks[row["pool_id"]] = number
+    return chunks
+
+
 def kappa(pairs):
     """Cohen's kappa of a list of (a, b) category pairs."""
     n = len(pairs)
@@ -64,30 +80,53 @@ def main():
     adjudicated_path = os.path.join(root, "adjudication/adjudicated.jsonl")
     adjudicated = {}
     if os.path.exists(adjudicated_path):
-        adjudicated = {row["pool_id"]: row for row in read_jsonl(adjudicated_path)}
+        for row in read_jsonl(adjudicated_path):
+            if row.get("label") not in LABELS:
+                raise SystemExit(f"{adjudicated_path}: {row.get('pool_id')}: bad label {row.get('label')!r}")
+            adjudicated[row["pool_id"]] = row  # the last row of a pool_id wins
 
     both = [pid for pid in pool if pid in a and pid in b]
-    pairs = [(a[p]["label"], b[p]["label"]) for p in both]
-    report = {
-        "pool": len(pool),
-        "labelled_by_both": len(both),
-        "raw_agreement": round(sum(x == y for x, y in pairs) / len(pairs), 4) if pairs else None,
-        "kappa_4class": kappa(pairs),
-        "kappa_per_class": {c: kappa([(x == c, y == c) for x, y in pairs]) for c in LABELS},
-        "pass_a_counts": dict(Counter(x for x, _ in pairs)),
-        "pass_b_counts": dict(Counter(y for _, y in pairs)),
-    }
-    actionable_both = [p for p in both if a[p]["label"] != "irrelevant" and b[p]["label"] != "irrelevant"]
-    report["kappa_per_resource"] = {
-        r: kappa([(r in a[p].get("resources", []), r in b[p].get("resources", [])) for p in actionable_both])
-        for r in RESOURCES}
+
+    def agreement(ids):
+        pairs = [(a[p]["label"], b[p]["label"]) for p in ids]
+        actionable = [p for p in ids if a[p]["label"] != "irrelevant" and b[p]["label"] != "irrelevant"]
+        return {
+            "labelled_by_both": len(ids),
+            "raw_agreement": round(sum(x == y for x, y in pairs) / len(pairs), 4) if pairs else None,
+            "kappa_4class": kappa(pairs),
+            "kappa_per_class": {c: kappa([(x == c, y == c) for x, y in pairs]) for c in LABELS},
+            "kappa_per_resource": {
+                r: kappa([(r in a[p].get("resources", []), r in b[p].get("resources", [])) for p in actionable])
+                for r in RESOURCES},
+            "pass_a_counts": dict(Counter(x for x, _ in pairs)),
+            "pass_b_counts": dict(Counter(y for _, y in pairs)),
+            "disagreements": sum(1 for x, y in pairs if x != y),
+        }
+
+    report = {"pool": len(pool)}
+    report.update(agreement(both))
+    counts_path = os.path.join(root, "pool/counts.json")
+    first_chunk_round2 = None
+    if os.path.exists(counts_path):
+        with open(counts_path, encoding="utf-8") as f:
+            first_chunk_round2 = json.load(f).get("extension_first_chunk")
+    round_of = {}
+    if first_chunk_round2:
+        chunk = chunk_of_posts(os.path.join(root, "pool"))
+        round_of = {p: 2 if chunk.get(p, 0) >= first_chunk_round2 else 1 for p in both}
+        report["per_round"] = {
+            str(r): agreement([p for p in both if round_of[p] == r]) for r in (1, 2)}
 
     os.makedirs(os.path.join(root, "adjudication"), exist_ok=True)
     todo = []
     kept = []
     for pid in both:
         post, la, lb = pool[pid], a[pid], b[pid]
-        if la["label"] == lb["label"]:
+        if la["label"] == lb["label"] and pid in adjudicated:
+            label = adjudicated[pid]["label"]
+            resources = set(adjudicated[pid].get("resources", []))
+            how = "relabelled"
+        elif la["label"] == lb["label"]:
             label = la["label"]
             ra, rb = set(la.get("resources", [])), set(lb.get("resources", []))
             resources = ra & rb or (ra | rb)
@@ -120,12 +159,30 @@ def main():
             f.write(json.dumps({"text": row["text"], "label": row["label"], "resources": row["resources"],
                                 "lang": row["lang"], "source": "crema_synthetic", "source_id": row["synthetic_id"],
                                 "license": "CC0-1.0", "synthetic": True}, ensure_ascii=False) + "\n")
-    report["disagreements"] = len([1 for x, y in pairs if x != y])
     report["adjudicated"] = sum(1 for r in kept if r["annotation"] == "adjudicated")
+    relabelled = [r for r in kept if r["annotation"] == "relabelled"]
+    report["relabelled"] = len(relabelled)
+    report["relabelled_label_changed"] = sum(1 for r in relabelled if r["label"] != a[r["pool_id"]]["label"])
+    report["relabel_changes"] = dict(Counter(f'{a[r["pool_id"]]["label"]}->{r["label"]}' for r in relabelled))
     report["awaiting_adjudication"] = len(todo)
     report["kept"] = len(kept)
     report["kept_counts"] = dict(Counter(r["label"] for r in kept))
     report["kept_languages"] = dict(Counter(r["lang"] for r in kept))
+    report["kept_sources"] = dict(Counter(r["source"] for r in kept))
+    report["kept_counts_by_language"] = {
+        lang: dict(Counter(r["label"] for r in kept if r["lang"] == lang))
+        for lang in sorted({r["lang"] for r in kept})}
+    report["kept_counts_by_source"] = {
+        src: dict(Counter(r["label"] for r in kept if r["source"] == src))
+        for src in sorted({r["source"] for r in kept})}
+    if round_of:
+        for r in (1, 2):
+            rows = [k for k in kept if round_of[k["pool_id"]] == r]
+            report["per_round"][str(r)].update({
+                "adjudicated": sum(1 for k in rows if k["annotation"] == "adjudicated"),
+                "relabelled": sum(1 for k in rows if k["annotation"] == "relabelled"),
+                "kept_counts": dict(Counter(k["label"] for k in rows)),
+            })
     report["synthetic"] = len(synthetic)
     with open(os.path.join(root, "agreement.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2, sort_keys=True)
