@@ -67,6 +67,7 @@ struct DistillOptions {
   int warmup_steps = 500;
   size_t max_tokens = 128;                 // training truncation, specials included
   size_t max_pairs = 0;                    // use only the first N training pairs (0 = all)
+  bool dictionaries = true;                // include data/parallel/freedict (GPL data)
   int checkpoint_every = 500;              // steps
   bool resume = false;
   std::string command;                     // the command line, recorded in the model card
