@@ -219,6 +219,7 @@ GazetteerSources gazetteer_sources_in(const std::string& dir) {
   s.cues = dir + "/toponym_cues.tsv";
   s.unigrams = dir + "/gazetteer_unigrams.tsv";
   s.aliases = dir + "/country_aliases.tsv";
+  s.admin_names = dir + "/admin_names.tsv";
   return s;
 }
 
@@ -325,10 +326,12 @@ Result<GazetteerBuildStats> build_gazetteer(const GazetteerSources& src, const s
     by_admin1[entries[i].admin1_code].push_back(i);
     by_country[entries[i].country].push_back(i);
   }
+  // Extra names by code: country_aliases.tsv and admin_names.tsv share the CODE<TAB>name form.
   std::unordered_map<std::string, std::vector<std::string>> aliases;
-  if (!src.aliases.empty()) {
+  for (const std::string* path : {&src.aliases, &src.admin_names}) {
+    if (path->empty()) continue;
     LineReader r;
-    if (auto st = r.open(src.aliases); !st) return tl::unexpected(st.error());
+    if (auto st = r.open(*path); !st) return tl::unexpected(st.error());
     while (r.next(line)) {
       if (line.empty() || line[0] == '#') continue;
       const auto f = split_tabs(line);
@@ -357,6 +360,7 @@ Result<GazetteerBuildStats> build_gazetteer(const GazetteerSources& src, const s
     e.radius_km = std::clamp(1.5 * c.spread_km, 10.0, 150.0);
     e.names = {row.name, row.ascii};
     for (auto& v : admin_variants(row.name)) e.names.push_back(std::move(v));
+    if (auto al = aliases.find(code); al != aliases.end()) e.names.insert(e.names.end(), al->second.begin(), al->second.end());
     admin_entries.push_back(std::move(e));
     ++stats.admin2;
   }

@@ -129,6 +129,8 @@ struct GazetteerSources {
   std::string cues;                 // toponym_cues.tsv; empty = no cue lists
   std::string unigrams;             // gazetteer_unigrams.tsv ("word\tcount[\tcaps[\tcased]]"); empty = none
   std::string aliases;              // country_aliases.tsv ("ISO2\talias"); empty = none
+  std::string admin_names;          // admin_names.tsv ("CC.X[.Y]\tname": division names in other
+                                    // languages, ISO 3166-2); empty = none
   std::vector<std::string> country_name_languages = {};  // ICU display languages; empty =
                                     // the built-in list (en es fr pt it de nl ...)
 };

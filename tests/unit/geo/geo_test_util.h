@@ -51,6 +51,7 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << city_row(2147714, "Sydney", "", -33.87, 151.21, "PPLA", "AU", "02", 4627345)
     << city_row(2641591, "Nelson", "", 53.83, -2.22, "PPL", "GB", "ENG", 150000)
     << city_row(2435124, "Bol", "", 13.46, 14.71, "PPLA", "TD", "07", 20000)
+    << city_row(2525473, "Cagliari", "", 39.23, 9.12, "PPLA", "IT", "14", 154106)
     << "malformed row without tabs\n";
   std::ofstream a(dir + "/admin1.txt");
   a << "CA.02\tBritish Columbia\tBritish Columbia\t5909050\n"
@@ -77,7 +78,8 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "BR.23\tRio Grande do Sul\tRio Grande do Sul\t3451133\n"
     << "AU.04\tQueensland\tQueensland\t2152274\n"
     << "AU.02\tNew South Wales\tNew South Wales\t2155400\n"
-    << "TD.07\tLac\tLac\t2429323\n";
+    << "TD.07\tLac\tLac\t2429323\n"
+    << "IT.14\tSardinia\tSardinia\t2523228\n";
   std::ofstream k(dir + "/countryInfo.txt");
   auto country = [&](const char* iso, const char* name, double area, uint64_t pop, uint32_t id) {
     k << iso << "\tXXX\t000\t" << iso << "\t" << name << "\tCap\t" << area << "\t" << pop
@@ -99,6 +101,7 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
   country("ES", "Spain", 504782, 46723749, 2510769);
   country("HT", "Haiti", 27750, 9648924, 3723988);
   country("TD", "Chad", 1284000, 15477751, 2434508);
+  country("IT", "Italy", 301230, 60431283, 3175395);
   std::ofstream u(dir + "/unigrams.tsv");
   u << "the\t27002\t580\nin\t14477\t332\nhelp\t2827\t243\nearthquake\t1020\t52\nflood\t900\t40\n"
     << "nepal\t74\t69\nvalley\t69\t44\nbest\t95\t4\nmobile\t104\t6\nnice\t20\t2\nreading\t15\t0\n"
@@ -113,6 +116,9 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "stop\tus\nstop\trt\nending\tpur\nending\tville\nsuffix\tplace\nprep\tnan\n";
   std::ofstream al(dir + "/aliases.tsv");
   al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\n";
+  // Division names in other languages (admin_names.tsv, from ISO 3166-2 translations).
+  std::ofstream an(dir + "/admin_names.tsv");
+  an << "# names\nIT.14\tSardegna\nIT.14\tSardaigne\nIT.14\tСардиния\n";
   GazetteerSources s;
   s.cities = {dir + "/cities.txt"};
   s.admin1 = dir + "/admin1.txt";
@@ -120,6 +126,7 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
   s.unigrams = dir + "/unigrams.tsv";
   s.cues = dir + "/cues.tsv";
   s.aliases = dir + "/aliases.tsv";
+  s.admin_names = dir + "/admin_names.tsv";
   s.country_name_languages = {"en", "es", "fr", "ne"};
   return s;
 }

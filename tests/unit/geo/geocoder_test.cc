@@ -169,6 +169,11 @@ TEST(Mentions, StateCodeAfterACity) {
   EXPECT_TRUE(geo().mentions("MO shelters open").empty());
 }
 
+TEST(Mentions, DivisionNamesInOtherLanguages) {
+  EXPECT_EQ(found(geo().mentions("Alluvione in Sardegna, servono coperte")), (V{"Sardegna=Sardinia/IT"}));
+  EXPECT_EQ(found(geo().mentions("L'aide arrive en #Sardaigne")), (V{"Sardaigne=Sardinia/IT"}));
+}
+
 TEST(Mentions, OtherScripts) {
   EXPECT_EQ(found(geo().mentions("काठमाडौं मा भूकम्प")), (V{"काठमाडौं=Kathmandu/NP"}));
   EXPECT_EQ(found(geo().mentions("東京で地震")), (V{"東京=Tokyo/JP"}));
