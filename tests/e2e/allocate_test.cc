@@ -1,6 +1,5 @@
 // End-to-end test of `crema allocate`: run the pipeline on posts with quantities, allocate,
 // and check the files against the capacities and needs stated in the posts.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,43 +12,20 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "cli.h"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Ran {
-  int exit_code = -1;
-  std::string out;
-};
-
-Ran crema(const std::vector<std::string>& args) {
-  std::string cmd = CREMA_BIN;
-  for (const auto& a : args) cmd += " '" + a + "'";
-  Ran result;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::vector<std::string> file_lines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using namespace crema_e2e;
 
 class CremaAllocate : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() / ("crema_e2e_allocate_" + std::to_string(::getpid()))).string();
+    dir_ = temp_dir("allocate");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    const Ran run = crema({"--quiet", "--threads", "1", "run", "--in",
+    const CliResult run = run_crema({"--quiet", "--threads", "1", "run", "--in",
                            std::string(CREMA_TESTDATA_DIR) + "/e2e/allocate_posts.jsonl", "--out", dir_ + "/run"});
     ASSERT_EQ(run.exit_code, 0);
     db_ = dir_ + "/run/crema.sqlite";
@@ -60,7 +36,7 @@ class CremaAllocate : public ::testing::Test {
 
 TEST_F(CremaAllocate, SharesTentsWithinCapacityAndReportsUnmet) {
   const std::string out = dir_ + "/alloc";
-  const Ran r = crema({"--json", "allocate", "--db", db_, "--out", out, "--compare"});
+  const CliResult r = run_crema({"--json", "allocate", "--db", db_, "--out", out, "--compare"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
 
   simdjson::dom::parser parser;
@@ -71,7 +47,7 @@ TEST_F(CremaAllocate, SharesTentsWithinCapacityAndReportsUnmet) {
 
   // 500 + 100 tents asked, 200 + 150 offered: every offered tent goes out.
   std::map<std::string, double> from_offer, to_request;
-  const auto lines = file_lines(out + "/allocations.jsonl");
+  const auto lines = lines_of(out + "/allocations.jsonl");
   ASSERT_FALSE(lines.empty());
   simdjson::dom::parser line_parser;
   for (const auto& line : lines) {
@@ -93,10 +69,10 @@ TEST_F(CremaAllocate, SharesTentsWithinCapacityAndReportsUnmet) {
   EXPECT_LE(to_request["ra"], 500);
   EXPECT_LE(to_request["rb"], 100);
   EXPECT_DOUBLE_EQ(to_request["ra"] + to_request["rb"], 350);
-  EXPECT_EQ(file_lines(out + "/allocations.csv").size(), lines.size() + 1);
+  EXPECT_EQ(lines_of(out + "/allocations.csv").size(), lines.size() + 1);
 
   // Unmet: the 250 tents left over and all 200 litres of water.
-  const auto unmet = file_lines(out + "/unmet.csv");
+  const auto unmet = lines_of(out + "/unmet.csv");
   ASSERT_GE(unmet.size(), 2u);
   EXPECT_EQ(unmet[0], "request_id,resource,unit,need,served,remainder");
   double tents_left = 0;
@@ -117,12 +93,12 @@ TEST_F(CremaAllocate, SharesTentsWithinCapacityAndReportsUnmet) {
 }
 
 TEST_F(CremaAllocate, GreedyRunsAndBadFlagsAreUsageErrors) {
-  EXPECT_EQ(crema({"--quiet", "allocate", "--db", db_, "--out", dir_ + "/g", "--greedy"}).exit_code, 0);
+  EXPECT_EQ(run_crema({"--quiet", "allocate", "--db", db_, "--out", dir_ + "/g", "--greedy"}).exit_code, 0);
   EXPECT_TRUE(fs::exists(dir_ + "/g/unmet.csv"));
-  EXPECT_EQ(crema({"--quiet", "allocate", "--db", db_, "--objective", "most"}).exit_code, 2);
-  EXPECT_EQ(crema({"--quiet", "allocate", "--db", db_, "--unquantified", "maybe"}).exit_code, 2);
-  EXPECT_EQ(crema({"--quiet", "allocate", "--db", db_, "--greedy", "--compare"}).exit_code, 2);
-  EXPECT_EQ(crema({"--quiet", "allocate", "--db", dir_ + "/missing.sqlite"}).exit_code, 1);
+  EXPECT_EQ(run_crema({"--quiet", "allocate", "--db", db_, "--objective", "most"}).exit_code, 2);
+  EXPECT_EQ(run_crema({"--quiet", "allocate", "--db", db_, "--unquantified", "maybe"}).exit_code, 2);
+  EXPECT_EQ(run_crema({"--quiet", "allocate", "--db", db_, "--greedy", "--compare"}).exit_code, 2);
+  EXPECT_EQ(run_crema({"--quiet", "allocate", "--db", dir_ + "/missing.sqlite"}).exit_code, 1);
   EXPECT_FALSE(fs::exists(dir_ + "/missing.sqlite"));
 }
 

@@ -18,43 +18,12 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "cli.h"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Output {
-  int exit_code = -1;
-  std::string text;  // stdout, plus stderr when asked
-};
-
-Output crema(const std::vector<std::string>& args, bool with_stderr = false) {
-  std::string cmd = CREMA_BIN;
-  for (const auto& a : args) cmd += " '" + a + "'";
-  if (with_stderr) cmd += " 2>&1";
-  Output result;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.text.append(buf, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using namespace crema_e2e;
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -112,20 +81,6 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& s, bool* ok) 
   return rows;
 }
 
-int64_t sql_count(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  int64_t value = -1;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-      value = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return value;
-}
-
 // The contacts extraction found in the store (posts.extraction_json holds them unmasked).
 struct Contacts {
   std::vector<std::string> emails;       // lower case
@@ -164,7 +119,7 @@ bool personal_field(std::string_view name) {
 // The personal-data fields of a file crema export wrote, whatever its format.
 std::vector<std::string> text_fields(const std::string& path) {
   std::vector<std::string> fields;
-  const std::string content = slurp(path);
+  const std::string content = read_text(path);
   if (path.ends_with(".csv")) {
     bool ok = false;
     const auto rows = parse_csv(content, &ok);
@@ -179,7 +134,7 @@ std::vector<std::string> text_fields(const std::string& path) {
     return fields;
   }
   simdjson::dom::parser parser;
-  std::vector<std::string> docs = path.ends_with(".geojson") ? std::vector<std::string>{content} : lines_of(content);
+  std::vector<std::string> docs = path.ends_with(".geojson") ? std::vector<std::string>{content} : split_lines(content);
   for (const auto& doc : docs) {
     simdjson::dom::element e;
     EXPECT_EQ(parser.parse(doc).get(e), simdjson::SUCCESS) << path;
@@ -219,10 +174,10 @@ const std::string kSample = std::string(CREMA_SOURCE_DIR) + "/data/sample/sample
 class CremaExport : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (fs::temp_directory_path() / ("crema_e2e_export_" + std::to_string(::getpid()))).string();
+    dir_ = temp_dir("export");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    run_ = crema({"--quiet", "run", "--in", kSample, "--out", dir_ + "/run"});
+    run_ = run_crema({"--quiet", "run", "--in", kSample, "--out", dir_ + "/run"});
     contacts_ = stored_contacts(dir_ + "/run/crema.sqlite");
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
@@ -230,27 +185,27 @@ class CremaExport : public ::testing::Test {
   static std::string db() { return dir_ + "/run/crema.sqlite"; }
 
   static std::string dir_;
-  static Output run_;
+  static CliResult run_;
   static Contacts contacts_;
 };
 std::string CremaExport::dir_;
-Output CremaExport::run_;
+CliResult CremaExport::run_;
 Contacts CremaExport::contacts_;
 
 TEST_F(CremaExport, TheSampleHasContactsToHide) {
-  ASSERT_EQ(run_.exit_code, 0) << run_.text;
+  ASSERT_EQ(run_.exit_code, 0) << run_.out;
   EXPECT_GE(contacts_.emails.size() + contacts_.phone_tails.size(), 3u) << "the test would prove nothing";
 }
 
 TEST_F(CremaExport, DefaultExportLeaksNoContactAndEveryFormatParses) {
   ASSERT_EQ(run_.exit_code, 0);
   const std::string out = dir_ + "/masked";
-  const Output r = crema({"--json", "export", "--db", db(), "--out", out, "--what",
+  const CliResult r = run_crema({"--json", "export", "--db", db(), "--out", out, "--what",
                           "posts,requests,offers,matches,extractions", "--format", "jsonl,csv,geojson,hxl"});
-  ASSERT_EQ(r.exit_code, 0) << r.text;
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   simdjson::dom::parser parser;
   simdjson::dom::element summary;
-  ASSERT_EQ(parser.parse(r.text).get(summary), simdjson::SUCCESS) << r.text;
+  ASSERT_EQ(parser.parse(r.out).get(summary), simdjson::SUCCESS) << r.out;
   EXPECT_TRUE(bool(summary["masked"]));
   simdjson::dom::array files;
   ASSERT_EQ(summary["files"].get(files), simdjson::SUCCESS);
@@ -261,24 +216,24 @@ TEST_F(CremaExport, DefaultExportLeaksNoContactAndEveryFormatParses) {
     EXPECT_EQ(leaked(path, contacts_), 0u) << path;
     if (path.ends_with(".csv")) {
       bool ok = false;
-      const auto rows = parse_csv(slurp(path), &ok);
+      const auto rows = parse_csv(read_text(path), &ok);
       ASSERT_TRUE(ok) << path;
       ASSERT_FALSE(rows.empty()) << path;
       for (const auto& row : rows) ASSERT_EQ(row.size(), rows[0].size()) << path;
     }
   }
   // posts: one line per stored post; GeoJSON: only placed ones.
-  const auto posts = lines_of(slurp(out + "/posts.jsonl"));
+  const auto posts = split_lines(read_text(out + "/posts.jsonl"));
   EXPECT_EQ(static_cast<int64_t>(posts.size()), sql_count(db(), "SELECT count(*) FROM posts"));
   EXPECT_GE(posts.size(), 2000u);
   simdjson::dom::element geo;
-  ASSERT_EQ(parser.parse(slurp(out + "/posts.geojson")).get(geo), simdjson::SUCCESS);
+  ASSERT_EQ(parser.parse(read_text(out + "/posts.geojson")).get(geo), simdjson::SUCCESS);
   const size_t features = simdjson::dom::array(geo["features"]).size();
   EXPECT_GT(features, 1000u);  // 60 % of the sample is geotagged, more are placed by name
   EXPECT_LE(features, 2100u);
   // HXL: the second row is the hashtag row.
   bool ok = false;
-  const auto hxl = parse_csv(slurp(out + "/posts.hxl.csv"), &ok);
+  const auto hxl = parse_csv(read_text(out + "/posts.hxl.csv"), &ok);
   ASSERT_GE(hxl.size(), 3u);
   EXPECT_EQ(hxl[1][0], "#meta+id");
 }
@@ -292,9 +247,9 @@ TEST_F(CremaExport, CremaRunsOwnExportsAreMasked) {
 TEST_F(CremaExport, UnmaskPiiWritesContactsInFullAndWarns) {
   ASSERT_EQ(run_.exit_code, 0);
   const std::string out = dir_ + "/unmasked";
-  const Output r = crema({"export", "--db", db(), "--out", out, "--what", "posts", "--unmask-pii"}, true);
-  ASSERT_EQ(r.exit_code, 0) << r.text;
-  EXPECT_NE(r.text.find("warning: --unmask-pii"), std::string::npos) << r.text;
+  const CliResult r = run_crema({"export", "--db", db(), "--out", out, "--what", "posts", "--unmask-pii"}, Stderr::kCaptured);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: --unmask-pii"), std::string::npos) << r.out;
   const size_t total = contacts_.emails.size() + contacts_.phone_tails.size();
   EXPECT_EQ(leaked(out + "/posts.jsonl", contacts_), total);
   EXPECT_EQ(leaked(out + "/posts.csv", contacts_), total);
@@ -303,11 +258,11 @@ TEST_F(CremaExport, UnmaskPiiWritesContactsInFullAndWarns) {
 TEST_F(CremaExport, FiltersByLabelAndTime) {
   ASSERT_EQ(run_.exit_code, 0);
   const std::string out = dir_ + "/filtered";
-  const Output r = crema({"--quiet", "export", "--db", db(), "--out", out, "--what", "posts", "--format", "jsonl",
+  const CliResult r = run_crema({"--quiet", "export", "--db", db(), "--out", out, "--what", "posts", "--format", "jsonl",
                           "--label", "offer", "--since", "2013-01-01", "--until", "2013-12-31T23:59:59Z"});
-  ASSERT_EQ(r.exit_code, 0) << r.text;
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   simdjson::dom::parser parser;
-  const auto lines = lines_of(slurp(out + "/posts.jsonl"));
+  const auto lines = split_lines(read_text(out + "/posts.jsonl"));
   EXPECT_FALSE(lines.empty());
   for (const auto& line : lines) {
     simdjson::dom::element e;
@@ -318,34 +273,34 @@ TEST_F(CremaExport, FiltersByLabelAndTime) {
 }
 
 TEST(CremaExportCli, ExitCodesAndMessages) {
-  EXPECT_EQ(crema({"export", "--help"}).exit_code, 0);
-  EXPECT_EQ(crema({"export"}).exit_code, 2);  // --db and --out missing
-  const std::string dir = (fs::temp_directory_path() / ("crema_e2e_export_cli_" + std::to_string(::getpid()))).string();
+  EXPECT_EQ(run_crema({"export", "--help"}).exit_code, 0);
+  EXPECT_EQ(run_crema({"export"}).exit_code, 2);  // --db and --out missing
+  const std::string dir = temp_dir("export_cli");
   fs::create_directories(dir);
 
-  const Output missing = crema({"export", "--db", dir + "/none.sqlite", "--out", dir + "/o"}, true);
-  EXPECT_EQ(missing.exit_code, 1) << missing.text;
-  EXPECT_NE(missing.text.find("does not exist"), std::string::npos) << missing.text;
+  const CliResult missing = run_crema({"export", "--db", dir + "/none.sqlite", "--out", dir + "/o"}, Stderr::kCaptured);
+  EXPECT_EQ(missing.exit_code, 1) << missing.out;
+  EXPECT_NE(missing.out.find("does not exist"), std::string::npos) << missing.out;
   EXPECT_FALSE(fs::exists(dir + "/none.sqlite"));
 
-  const Output bad_since = crema({"export", "--db", dir + "/none.sqlite", "--out", dir + "/o", "--since", "yesterday"}, true);
-  EXPECT_EQ(bad_since.exit_code, 2) << bad_since.text;
-  EXPECT_NE(bad_since.text.find("--since: cannot read 'yesterday' as a time"), std::string::npos) << bad_since.text;
+  const CliResult bad_since = run_crema({"export", "--db", dir + "/none.sqlite", "--out", dir + "/o", "--since", "yesterday"}, Stderr::kCaptured);
+  EXPECT_EQ(bad_since.exit_code, 2) << bad_since.out;
+  EXPECT_NE(bad_since.out.find("--since: cannot read 'yesterday' as a time"), std::string::npos) << bad_since.out;
 
-  EXPECT_EQ(crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--what", "tweets"}).exit_code, 2);
-  EXPECT_EQ(crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--format", "xml"}).exit_code, 2);
-  EXPECT_EQ(crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--label", "maybe"}).exit_code, 2);
-  EXPECT_EQ(crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--since", "2013-02-01", "--until", "2013-01-01"})
+  EXPECT_EQ(run_crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--what", "tweets"}).exit_code, 2);
+  EXPECT_EQ(run_crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--format", "xml"}).exit_code, 2);
+  EXPECT_EQ(run_crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--label", "maybe"}).exit_code, 2);
+  EXPECT_EQ(run_crema({"export", "--db", dir + "/x", "--out", dir + "/o", "--since", "2013-02-01", "--until", "2013-01-01"})
                 .exit_code,
             2);
 
   std::ofstream(dir + "/notes.sqlite") << "not a database\n";
-  EXPECT_EQ(crema({"export", "--db", dir + "/notes.sqlite", "--out", dir + "/o"}).exit_code, 1);
+  EXPECT_EQ(run_crema({"export", "--db", dir + "/notes.sqlite", "--out", dir + "/o"}).exit_code, 1);
   fs::remove_all(dir);
 }
 
 TEST(CremaRunPii, RunMasksByDefaultAndUnmasksOnRequest) {
-  const std::string dir = (fs::temp_directory_path() / ("crema_e2e_run_pii_" + std::to_string(::getpid()))).string();
+  const std::string dir = temp_dir("run_pii");
   fs::remove_all(dir);
   fs::create_directories(dir);
   {
@@ -355,19 +310,19 @@ TEST(CremaRunPii, RunMasksByDefaultAndUnmasksOnRequest) {
       << R"({"id":"2","text":"We can give water bottles in Tacloban, contact @relief_ph","created_at":"2013-11-09T09:00:00Z","kind":"offer","lat":11.25,"lon":125.0})"
       << "\n";
   }
-  ASSERT_EQ(crema({"--quiet", "run", "--in", dir + "/in.jsonl", "--out", dir + "/masked"}).exit_code, 0);
+  ASSERT_EQ(run_crema({"--quiet", "run", "--in", dir + "/in.jsonl", "--out", dir + "/masked"}).exit_code, 0);
   for (const char* name : {"/masked/posts.jsonl", "/masked/posts.csv"}) {
-    const std::string text = slurp(dir + name);
+    const std::string text = read_text(dir + name);
     EXPECT_EQ(text.find("555 1234"), std::string::npos) << name;
     EXPECT_EQ(lower(text).find("ana.cruz"), std::string::npos) << name;
     EXPECT_EQ(text.find("relief_ph"), std::string::npos) << name;
     EXPECT_EQ(text.find("ana_c"), std::string::npos) << name;
   }
-  const Output r = crema({"--quiet", "run", "--in", dir + "/in.jsonl", "--out", dir + "/unmasked", "--unmask-pii"}, true);
-  ASSERT_EQ(r.exit_code, 0) << r.text;
-  EXPECT_NE(r.text.find("warning: --unmask-pii"), std::string::npos) << r.text;
+  const CliResult r = run_crema({"--quiet", "run", "--in", dir + "/in.jsonl", "--out", dir + "/unmasked", "--unmask-pii"}, Stderr::kCaptured);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: --unmask-pii"), std::string::npos) << r.out;
   for (const char* name : {"/unmasked/posts.jsonl", "/unmasked/posts.csv"}) {
-    const std::string text = slurp(dir + name);
+    const std::string text = read_text(dir + name);
     EXPECT_NE(text.find("+63 917 555 1234"), std::string::npos) << name;
     EXPECT_NE(text.find("Ana.Cruz@example.org"), std::string::npos) << name;
     EXPECT_NE(text.find("ana_c"), std::string::npos) << name;

@@ -3,7 +3,6 @@
 // (CHO mean-pooling + linear head, pytorch_model.bin, id2label = crema's four labels) comes
 // with reference logits from an independent float64 PyTorch implementation
 // (tools/make_nn_fixtures.py); crema's probabilities must be their softmax.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,38 +17,19 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "cli.h"
+
 namespace {
 
 namespace fs = std::filesystem;
+using namespace crema_e2e;
 
 const std::string kCho = std::string(CREMA_TESTDATA_DIR) + "/nn/hf/cho";
 
-struct CliResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+// Error messages are part of what these tests check: stderr is captured with stdout.
+CliResult crema(const std::vector<std::string>& args) { return run_crema(args, Stderr::kCaptured); }
 
-CliResult crema(const std::vector<std::string>& args) {
-  std::string cmd = CREMA_BIN;
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " 2>&1";
-  CliResult r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("crema_e2e_hf_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return temp_dir("hf_" + name); }
 
 struct RefCase {
   std::string text;
@@ -100,7 +80,7 @@ TEST(CremaClassifyHf, ProbabilitiesAreTheReferenceSoftmax) {
   }
   const CliResult r = crema({"--quiet", "classify", "--in", (dir / "posts.jsonl").string(), "--out",
                        (dir / "labels.jsonl").string(), "--model", "hf:" + kCho});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   std::ifstream in(dir / "labels.jsonl");
   simdjson::dom::parser parser;
   std::map<std::string, int> seen;
@@ -127,7 +107,7 @@ TEST(CremaClassifyHf, ProbabilitiesAreTheReferenceSoftmax) {
   // int8 linear layers: the same labels on (almost) every post.
   const CliResult q = crema({"--quiet", "classify", "--in", (dir / "posts.jsonl").string(), "--out",
                        (dir / "labels8.jsonl").string(), "--model", "hf-int8:" + kCho});
-  ASSERT_EQ(q.exit_code, 0) << q.output;
+  ASSERT_EQ(q.exit_code, 0) << q.out;
   std::ifstream a(dir / "labels.jsonl"), b(dir / "labels8.jsonl");
   size_t same = 0, n = 0;
   for (std::string la, lb; std::getline(a, la) && std::getline(b, lb); ++n) {
@@ -150,17 +130,17 @@ TEST(CremaClassifyHf, UnknownLabelsAndHeadlessFoldersAreClearErrors) {
   // id2label request/offer/other: 'other' is no crema label.
   const CliResult other = crema({"classify", "--in", posts, "--out", out, "--model",
                            "hf:" + std::string(CREMA_TESTDATA_DIR) + "/nn/hf/bert"});
-  EXPECT_EQ(other.exit_code, 1) << other.output;
-  EXPECT_NE(other.output.find("config.json: label 'other' (id 2)"), std::string::npos) << other.output;
+  EXPECT_EQ(other.exit_code, 1) << other.out;
+  EXPECT_NE(other.out.find("config.json: label 'other' (id 2)"), std::string::npos) << other.out;
   const CliResult headless = crema({"classify", "--in", posts, "--out", out, "--model",
                               "hf:" + std::string(CREMA_TESTDATA_DIR) + "/nn/hf/xlm-roberta"});
   EXPECT_NE(headless.exit_code, 0);
-  EXPECT_NE(headless.output.find("no classification head"), std::string::npos) << headless.output;
+  EXPECT_NE(headless.out.find("no classification head"), std::string::npos) << headless.out;
   const CliResult missing = crema({"classify", "--in", posts, "--out", out, "--model", "hf:/nonexistent/model"});
-  EXPECT_EQ(missing.exit_code, 1) << missing.output;
-  EXPECT_NE(missing.output.find("/nonexistent/model"), std::string::npos) << missing.output;
+  EXPECT_EQ(missing.exit_code, 1) << missing.out;
+  EXPECT_NE(missing.out.find("/nonexistent/model"), std::string::npos) << missing.out;
   const CliResult both = crema({"classify", "--in", posts, "--out", out, "--model", "hf:" + kCho, "--model-dir", kCho});
-  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_EQ(both.exit_code, 2) << both.out;
   fs::remove_all(dir);
 }
 
@@ -168,12 +148,12 @@ TEST(CremaRunHf, TransformerClassifierLabelsTheStore) {
   const fs::path dir = scratch("run");
   const CliResult r = crema({"--quiet", "--json", "run", "--in", std::string(CREMA_TESTDATA_DIR) + "/e2e/posts.jsonl",
                        "--out", dir.string(), "--model-dir", "hf-int8:" + kCho});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   simdjson::dom::parser parser;
   simdjson::dom::element e;
-  ASSERT_EQ(parser.parse(r.output).get(e), simdjson::SUCCESS) << r.output;
+  ASSERT_EQ(parser.parse(r.out).get(e), simdjson::SUCCESS) << r.out;
   uint64_t inserted = 0;
-  ASSERT_EQ(e["inserted"].get(inserted), simdjson::SUCCESS) << r.output;
+  ASSERT_EQ(e["inserted"].get(inserted), simdjson::SUCCESS) << r.out;
   EXPECT_GT(inserted, 0u);
   fs::remove_all(dir);
 }

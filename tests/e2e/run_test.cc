@@ -18,63 +18,12 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "cli.h"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-};
-
-// Runs crema with args; captures stdout. stderr goes to the test log.
-CommandResult run_crema(const std::vector<std::string>& args) {
-  std::string cmd = CREMA_BIN;
-  for (const auto& a : args) cmd += " '" + a + "'";
-  CommandResult result;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::string temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("crema_e2e_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> lines_of(const std::string& path) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-int64_t sql_count(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
-  sqlite3_stmt* stmt = nullptr;
-  int64_t value = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-    value = sqlite3_column_int64(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
-}
+using namespace crema_e2e;
 
 const std::string kPosts = std::string(CREMA_TESTDATA_DIR) + "/e2e/posts.jsonl";
 
@@ -86,7 +35,7 @@ uint64_t get_u64(simdjson::dom::element e, const char* key) {
 
 TEST(CremaRun, CountsRejectsAndKnownMatch) {
   const std::string out = temp_dir("run");
-  const CommandResult r = run_crema({"--json", "run", "--in", kPosts, "--out", out});
+  const CliResult r = run_crema({"--json", "run", "--in", kPosts, "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   simdjson::dom::parser parser;
   simdjson::dom::element summary;
@@ -139,7 +88,7 @@ TEST(CremaRun, CountsRejectsAndKnownMatch) {
   EXPECT_TRUE(fs::exists(out + "/matches.csv"));
 
   // Running the same input again adds nothing.
-  const CommandResult again = run_crema({"--json", "run", "--in", kPosts, "--out", out});
+  const CliResult again = run_crema({"--json", "run", "--in", kPosts, "--out", out});
   ASSERT_EQ(again.exit_code, 0) << again.out;
   simdjson::dom::element summary2;
   ASSERT_EQ(parser.parse(again.out).get(summary2), simdjson::SUCCESS);
@@ -186,7 +135,7 @@ TEST(CremaRun, ResumeAfterKillLosesNothing) {
   ASSERT_LT(before, kPostsCount) << "the run finished before it could be killed; make the input larger";
   EXPECT_EQ(before % 500, 0) << "only whole batches are committed";
 
-  const CommandResult r = run_crema({"--json", "--threads", "1", "run", "--in", input, "--out", out, "--resume"});
+  const CliResult r = run_crema({"--json", "--threads", "1", "run", "--in", input, "--out", out, "--resume"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   simdjson::dom::parser parser;
   simdjson::dom::element summary;
@@ -210,7 +159,7 @@ TEST(CremaCli, ExitCodes) {
 
 TEST(CremaClassify, OneLinePerPost) {
   const std::string dir = temp_dir("classify");
-  const CommandResult r = run_crema({"--quiet", "classify", "--in", kPosts, "--out", dir + "/labels.jsonl"});
+  const CliResult r = run_crema({"--quiet", "classify", "--in", kPosts, "--out", dir + "/labels.jsonl"});
   ASSERT_EQ(r.exit_code, 0);
   const auto lines = lines_of(dir + "/labels.jsonl");
   EXPECT_EQ(lines.size(), 11U);  // every valid record, including the repeated id
@@ -234,7 +183,7 @@ TEST(CremaClassify, OneLinePerPost) {
 
 TEST(CremaMatch, UsesGivenKinds) {
   const std::string dir = temp_dir("match");
-  const CommandResult r =
+  const CliResult r =
       run_crema({"--quiet", "match", "--in", kPosts, "--out", dir + "/m.jsonl", "--top", "2", "--method", "tts"});
   ASSERT_EQ(r.exit_code, 0);
   const std::string text = read_text(dir + "/m.jsonl");
