@@ -31,7 +31,13 @@ std::string extraction_json(const Post& post, const Extraction& ex, const geo::G
   w.end_array().key("locations").begin_array();
   for (const auto& l : geo.locations) {
     w.begin_object().key("text").value(l.text).key("start").value(static_cast<uint64_t>(l.start));
-    w.key("end").value(static_cast<uint64_t>(l.end)).key("name").value(l.name);
+    w.key("end").value(static_cast<uint64_t>(l.end));
+    if (l.entry == geo::Gazetteer::kNone) {
+      // A street or area name no gazetteer lists: no coordinates to give.
+      w.key("resolved").value(false).end_object();
+      continue;
+    }
+    w.key("name").value(l.name);
     w.key("geonameid").value(static_cast<uint64_t>(l.geonameid)).key("lat").value(l.lat).key("lon").value(l.lon);
     w.key("country").value(l.country).key("admin1").value(l.admin1).end_object();
   }

@@ -586,7 +586,11 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
     if ((r0 < a || r1 > b) && !after_prep) {
       const bool suffix_after = r1 + 1 < tokens.size() && tokens[r1 + 1].group == first.group && g.is_cue("suffix", tokens[r1 + 1].skey);
       const bool prefix_before = r0 > 0 && tokens[r0 - 1].group == first.group && g.is_cue("prefix", tokens[r0 - 1].skey);
-      if (suffix_after || prefix_before) return 0;
+      // "Tinajeros Malabon city": an administrative word after the run names the place itself.
+      const bool admin_after = suffix_after && b == r1 &&
+                               (tokens[r1 + 1].skey == "city" || tokens[r1 + 1].skey == "town" ||
+                                tokens[r1 + 1].skey == "district" || tokens[r1 + 1].skey == "province");
+      if ((suffix_after && !admin_after) || prefix_before) return 0;
     }
     if (first.sentence_initial && single) {
       // A capital at the start of a sentence says little: only well-known places.
@@ -631,7 +635,7 @@ namespace {
 
 // Scans text for verified candidates (no disambiguation yet).
 std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& norm, std::string_view raw,
-                            std::vector<Token>& tokens) {
+                            std::vector<Token>& tokens, bool& caseless_out) {
   const Gazetteer& g = geo.gazetteer();
   tokenize(geo, norm.text, tokens);
   // Shouting: mostly capitals, so case says nothing.
@@ -646,6 +650,7 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
   bool mid_capital = false;
   for (const auto& t : tokens) mid_capital = mid_capital || (!t.hashtag && t.upper_first && !t.all_upper && !t.sentence_initial);
   const bool caseless = shouting || !mid_capital;
+  caseless_out = caseless;
   std::vector<Candidate> out;
   struct Match {
     size_t b;
@@ -750,6 +755,88 @@ void add_state_codes(const Gazetteer& g, std::string_view text, const std::vecto
       break;
     }
   }
+}
+
+// Street, neighbourhood and landmark names that no gazetteer lists ("rue Innovation",
+// "enpas Blanchard", "Marine Pde", "21st St", "Foothills Mall"): a street word with up to
+// three name words after it (street_pre) or capitalised words before it (street_post).
+// They are locations (the annotation guide counts them) but carry no coordinates.
+struct LocalName {
+  size_t first = 0, last = 0;
+};
+
+bool is_ordinal(std::string_view k) {
+  size_t d = 0;
+  while (d < k.size() && k[d] >= '0' && k[d] <= '9') ++d;
+  if (d == 0) return false;
+  const std::string_view rest = k.substr(d);
+  return rest == "st" || rest == "nd" || rest == "rd" || rest == "th";
+}
+
+std::vector<LocalName> local_names(const Gazetteer& g, const std::vector<Token>& tokens,
+                                   const std::vector<Candidate>& cands, bool caseless) {
+  std::vector<LocalName> out;
+  std::vector<uint8_t> taken(tokens.size(), 0);
+  for (const auto& c : cands) {
+    for (size_t k = c.first; k <= c.last; ++k) taken[k] = 1;
+  }
+  auto plain = [&](size_t k) {
+    const Token& t = tokens[k];
+    return !t.hashtag && !t.after_at && !t.ideograph && t.key != "httpurl" && taken[k] == 0;
+  };
+  auto function_word = [&](const Token& t) {
+    return g.is_cue("stop", t.skey) || g.is_cue("prep", t.skey) || g.is_cue("street_pre", t.skey) ||
+           g.is_cue("street_post", t.skey);
+  };
+  auto digits = [](const Token& t) {
+    return !t.key.empty() && std::all_of(t.key.begin(), t.key.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  };
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& w = tokens[i];
+    if (!plain(i)) continue;
+    if (g.is_cue("street_pre", w.skey) && !w.all_upper) {
+      // Name words after the street word: capitalised ones in posts that use case, any
+      // words of 3+ letters in posts without capitals; digits only between words
+      // ("blvd 15 oct"), never at the end (house numbers).
+      const size_t max_words = caseless ? 2 : 3;
+      size_t last = i, words = 0;
+      bool letters = false;
+      for (size_t k = i + 1; k < tokens.size() && k - i <= max_words && tokens[k].group == w.group && plain(k); ++k) {
+        const Token& t = tokens[k];
+        if (function_word(t)) break;
+        if (digits(t)) continue;
+        const bool ok = caseless ? t.key.size() >= 3 : (t.upper_first || (k > i + 1 && t.key.size() <= 3 && !t.cased));
+        if (!ok) break;
+        last = k;
+        ++words;
+        letters = letters || t.cased;
+      }
+      if (words > 0 && letters) {
+        out.push_back({i, last});
+        for (size_t k = i; k <= last; ++k) taken[k] = 1;
+        i = last;
+        continue;
+      }
+    }
+    if (g.is_cue("street_post", w.skey) && !caseless && i > 0 && !w.all_upper) {
+      // Capitalised words (or an ordinal, "21st St") right before the street word.
+      size_t first = i;
+      for (size_t k = i; k-- > 0 && i - k <= 3;) {
+        const Token& t = tokens[k];
+        if (t.group != w.group || !plain(k) || function_word(t) || t.all_upper) break;
+        if (!(t.upper_first || is_ordinal(t.key)) || (t.sentence_initial && k + 1 == i && g.unigram_count(t.key) > 0 &&
+                                                       g.unigram_capitalised(t.key) * 2 < g.unigram_count(t.key))) {
+          break;
+        }
+        first = k;
+      }
+      if (first < i) {
+        out.push_back({first, i});
+        for (size_t k = first; k <= i; ++k) taken[k] = 1;
+      }
+    }
+  }
+  return out;
 }
 
 void add_entry_context(const Gazetteer& g, uint32_t e, double weight, Context& ctx) {
@@ -882,7 +969,8 @@ GeoResult Geocoder::locate(const Post& post) const {
   const std::string_view raw = clip_utf8(post.text, options_.max_text_bytes);
   const text::NormalizedText norm = text::normalize(raw);
   std::vector<Token> tokens;
-  std::vector<Candidate> cands = scan(*this, norm, raw, tokens);
+  bool caseless = false;
+  std::vector<Candidate> cands = scan(*this, norm, raw, tokens, caseless);
   for (auto& c : cands) choose(g, c, ctx);
   if (cands.size() > 1) {
     // Co-mentions: each mention is re-decided with the others' countries/admin1s as context.
@@ -920,6 +1008,20 @@ GeoResult Geocoder::locate(const Post& post) const {
     country_votes[m.country] += m.confidence;
     result.locations.push_back(std::move(m));
   }
+  const size_t resolved = result.locations.size();
+  for (const LocalName& l : local_names(g, tokens, cands, caseless)) {
+    LocationMention m;
+    m.start = norm.offsets[tokens[l.first].start];
+    m.end = norm.offsets[tokens[l.last].end];
+    if (m.end <= m.start || m.end > raw.size()) continue;
+    m.text = std::string(raw.substr(m.start, m.end - m.start));
+    m.confidence = 0.3;
+    result.locations.push_back(std::move(m));
+  }
+  if (result.locations.size() > resolved) {
+    std::sort(result.locations.begin(), result.locations.end(),
+              [](const LocationMention& a, const LocationMention& b) { return a.start < b.start; });
+  }
   if (base) {
     result.geo = *base;
     return result;
@@ -928,13 +1030,14 @@ GeoResult Geocoder::locate(const Post& post) const {
   const LocationMention* best = nullptr;
   double best_score = -1;
   for (const auto& m : result.locations) {
+    if (m.entry == Gazetteer::kNone) continue;  // a street or area name without coordinates
     double s = m.confidence + specificity_bonus(m.kind);
     double total = 0;
     for (const auto& [cc, v] : country_votes) total += v;
     if (total > 0) s += 0.2 * country_votes[m.country] / total;
     // A place inside another mentioned area ("Kathmandu" with "Nepal") is the better answer.
     for (const auto& o : result.locations) {
-      if (&o == &m || o.kind <= m.kind || o.country != m.country) continue;
+      if (&o == &m || o.entry == Gazetteer::kNone || o.kind <= m.kind || o.country != m.country) continue;
       if (o.kind == PlaceKind::kCountry || (o.kind == PlaceKind::kAdmin1 && o.name == m.admin1)) {
         s += 0.3;
         break;

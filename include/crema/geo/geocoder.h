@@ -34,7 +34,10 @@ enum class GeoSource : uint8_t { kNone = 0, kGeotag, kPlace, kToponym, kUser };
 // "none", "geotag", "place", "toponym", "user".
 std::string_view geo_source_name(GeoSource source);
 
-// One verified location mention in the post text.
+// One location mention in the post text: a gazetteer place (entry set), or an unresolved
+// street, neighbourhood or landmark name ("rue Innovation", "Marine Pde", "Foothills Mall";
+// entry == Gazetteer::kNone, name/country/admin1 empty, geonameid/lat/lon/radius_km 0,
+// confidence 0.3), which is a location mention but never places the post.
 struct LocationMention {
   std::string text;          // the raw bytes text[start, end) of the post
   uint32_t start = 0;        // byte offsets into Post::text (raw, not normalised)

@@ -113,7 +113,9 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
   std::ofstream q(dir + "/cues.tsv");
   q << "# test cues\nprep\tin\nprep\tat\nprep\tfrom\nprep\tnear\nprep\ten\nsuffix\tvalley\nsuffix\tcity\n"
     << "suffix\tdistrict\nprefix\tbarangay\nstop\tthe\nstop\tin\nstop\thelp\nstop\tand\nstop\tfrom\nstop\tvalley\n"
-    << "stop\tus\nstop\trt\nending\tpur\nending\tville\nsuffix\tplace\nprep\tnan\n";
+    << "stop\tus\nstop\trt\nending\tpur\nending\tville\nsuffix\tplace\nprep\tnan\n"
+    << "street_pre\true\nstreet_pre\tenpas\nstreet_pre\tblvd\nstreet_pre\tplace\nstreet_post\tpde\n"
+    << "street_post\tmall\nstreet_post\tst\nstreet_post\tplace\nstreet_post\tcity\nstop\tst\n";
   std::ofstream al(dir + "/aliases.tsv");
   al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\n";
   // Division names in other languages (admin_names.tsv, from ISO 3166-2 translations).

@@ -40,7 +40,9 @@ std::vector<std::string> words(const std::vector<Geocoder::Segment>& segs) {
 
 std::vector<std::string> found(const std::vector<LocationMention>& ms) {
   std::vector<std::string> out;
-  for (const auto& m : ms) out.push_back(m.text + "=" + m.name + "/" + m.country);
+  for (const auto& m : ms) {
+    if (m.entry != Gazetteer::kNone) out.push_back(m.text + "=" + m.name + "/" + m.country);
+  }
   return out;
 }
 
@@ -152,7 +154,11 @@ TEST(Mentions, PostsWithoutCapitalsUseWellKnownNames) {
 }
 
 TEST(Mentions, NamesInsideAStreetOrLandmarkName) {
-  EXPECT_TRUE(geo().mentions("please consider going to Nelson Mandela place and donating").empty());
+  const auto ms = geo().mentions("please consider going to Nelson Mandela place and donating");
+  EXPECT_EQ(found(ms), V{});
+  ASSERT_EQ(ms.size(), 1u);
+  EXPECT_EQ(ms[0].text, "Nelson Mandela place");  // the landmark, unresolved
+  EXPECT_EQ(ms[0].entry, Gazetteer::kNone);
   EXPECT_EQ(found(geo().mentions("Donations at Nelson today")), (V{"Nelson=Nelson/GB"}));
 }
 
@@ -172,6 +178,41 @@ TEST(Mentions, StateCodeAfterACity) {
 TEST(Mentions, DivisionNamesInOtherLanguages) {
   EXPECT_EQ(found(geo().mentions("Alluvione in Sardegna, servono coperte")), (V{"Sardegna=Sardinia/IT"}));
   EXPECT_EQ(found(geo().mentions("L'aide arrive en #Sardaigne")), (V{"Sardaigne=Sardinia/IT"}));
+}
+
+std::vector<std::string> unresolved(const std::vector<LocationMention>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms) {
+    if (m.entry == Gazetteer::kNone) out.push_back(m.text);
+  }
+  return out;
+}
+
+TEST(Mentions, StreetAndLandmarkNamesAreUnresolvedLocations) {
+  EXPECT_EQ(unresolved(geo().mentions("masks to Marine Pde delivered, more at Foothills Mall")),
+            (V{"Marine Pde", "Foothills Mall"}));
+  EXPECT_EQ(unresolved(geo().mentions("Apartments off 21st St in Springfield")), (V{"21st St"}));
+  EXPECT_EQ(unresolved(geo().mentions("Nou menm nan silo, enpas Blanchard, nou pa gen tant")), (V{"enpas Blanchard"}));
+  // Posts without capitals: any words after the street word; digits only inside the name.
+  EXPECT_EQ(unresolved(geo().mentions("adres la se blvd 15 oct rue innovat")), (V{"blvd 15 oct", "rue innovat"}));
+  EXPECT_EQ(unresolved(geo().mentions("nou nan rue 15")), V{});
+  // Lower-case words after a street word in a post that uses case are no name; a street
+  // word alone or before function words is none either.
+  EXPECT_EQ(unresolved(geo().mentions("We need a place to stay in Madrid")), V{});
+  EXPECT_EQ(unresolved(geo().mentions("Donations at the mall in Madrid")), V{});
+  // A gazetteer name keeps its place; the street name does not swallow it.
+  const auto ms = geo().mentions("Water for Delmas place and Tacloban City");
+  EXPECT_EQ(found(ms), (V{"Delmas=Delmas/HT", "Tacloban City=Tacloban/PH"}));
+  // Unresolved names never place a post.
+  const GeoResult r = geo().locate(post("Marine Pde needs masks"));
+  EXPECT_EQ(unresolved(r.locations), (V{"Marine Pde"}));
+  EXPECT_EQ(r.geo.source, GeoSource::kNone);
+}
+
+TEST(Mentions, AdministrativeWordAfterARunNamesThePlace) {
+  const auto ms = geo().mentions("Address 212 Del Pilar St Tinajeros Tacloban city");
+  EXPECT_EQ(found(ms), (V{"Tacloban=Tacloban/PH"}));
+  EXPECT_EQ(unresolved(ms), (V{"Del Pilar St"}));
 }
 
 TEST(Mentions, OtherScripts) {
@@ -322,6 +363,12 @@ void expect_spans_are_names(const std::string& text, const GeoResult& r) {
       const auto ids = geo().gazetteer().lookup(name);
       return std::find(ids.begin(), ids.end(), m.entry) != ids.end();
     };
+    if (m.entry == Gazetteer::kNone) {
+      // Street and area names: no coordinates, the lowest confidence.
+      EXPECT_EQ(m.geonameid, 0u);
+      EXPECT_EQ(m.confidence, 0.3);
+      continue;
+    }
     std::string segmented, closed;
     for (const auto& s : geo().segment_hashtag(m.text)) segmented += (segmented.empty() ? "" : " ") + s.word;
     for (const char c : m.text) if (c != ' ') closed += c;
