@@ -381,8 +381,12 @@ Result<PostPage> QueryDb::posts(const PostFilter& filter) {
     add_int(*t);
     add_int(*q);
   }
-  const std::string sql = "SELECT " + impl_->post_columns() + " FROM posts p" + where +
-                          " ORDER BY p.created_at_ms DESC, p.seq DESC LIMIT ?";
+  // The page is chosen first on the filter columns alone, then only its rows are read in full:
+  // the full column list (resources, match count and best score per row) evaluated for every
+  // candidate before the sort made a page of a large store cost seconds.
+  const std::string order = " ORDER BY p.created_at_ms DESC, p.seq DESC";
+  const std::string sql = "SELECT " + impl_->post_columns() + " FROM posts p WHERE p.seq IN (SELECT p.seq FROM posts p" +
+                          where + order + " LIMIT ?)" + order;
   add_int(static_cast<int64_t>(filter.limit) + 1);
 
   Impl::Conn conn(impl_.get());
