@@ -160,7 +160,9 @@ std::vector<Token> tokenize(std::string_view t) {
         }
         // Digit groups (1,000 / 1.000 / 2.35) and inner hyphens/apostrophes of words.
         bool next_alnum = j + 1 < t.size() && is_word_byte(static_cast<unsigned char>(t[j + 1]));
-        if ((c == ',' || c == '.') && j > i && is_digit(t[j - 1]) && j + 1 < t.size() && is_digit(t[j + 1])) {
+        // A letter O typed for a zero after a leading digit ("6O", "3OO,OOO.OO") counts as one.
+        auto digitish = [&](size_t k) { return is_digit(t[k]) || (t[k] == 'O' && is_digit(t[i])); };
+        if ((c == ',' || c == '.') && j > i && digitish(j - 1) && j + 1 < t.size() && digitish(j + 1)) {
           ++j;
           continue;
         }
@@ -305,6 +307,27 @@ bool is_address_word(std::string_view w) {
       "apt", "floor", "room", "gate", "bus", "route", "channel", "fm", "am", "at", "since", "in", "on", "year",
       "anos", "ano", "año"};
   return k.count(w) > 0;
+}
+
+// Units of a capacity or rating written between a count and its goods ("eight 20,000-litre
+// bladders", "three 20 kV generators"): that number describes each item, it counts nothing.
+bool is_capacity_unit(std::string_view w) {
+  static const std::unordered_set<std::string_view> k = {
+      "litre", "litres", "liter", "liters", "l", "lt", "ltr", "gallon", "gallons", "kv", "kva", "kw", "mw", "w",
+      "watt", "watts", "hp", "ton", "tonne", "tons", "tonnes", "cc", "ml", "kg", "inch", "ft", "foot", "feet",
+      "litros", "litri", "galones", "metre", "meter", "m3"};
+  return k.count(w) > 0;
+}
+
+// "6o", "3oo,ooo.oo" (folded): digits with letter O typed for zeros, read as "60", "300,000.00".
+std::string o_as_zero(std::string_view w) {
+  if (w.empty() || !is_digit(w[0]) || w.find('o') == std::string_view::npos) return {};
+  std::string out(w);
+  for (char& c : out) {
+    if (c == 'o') c = '0';
+    else if (!is_digit(c) && c != ',' && c != '.') return {};
+  }
+  return out;
 }
 
 // Words a number may skip on its way to the resource it counts.
@@ -768,7 +791,6 @@ class LexiconExtractor final : public Extractor {
   template <typename ToRaw, typename RawText>
   void find_quantities(const std::string& t, const std::vector<Token>& toks, Extraction& ex, const ToRaw& to_raw,
                        const RawText& raw_text) const {
-    (void)t;
     size_t n = toks.size();
     // Resource index of each token a resource covers, for binding.
     std::vector<int> res_at(n, -1);
@@ -790,7 +812,15 @@ class LexiconExtractor final : public Extractor {
       auto it = currency_words().find(toks[k].folded);
       return it == currency_words().end() ? std::string_view{} : it->second;
     };
+    // The index after "20,000-litre" / "20 kV" when toks[k] starts a capacity; k if not.
+    auto capacity_end = [&](size_t k) {
+      if (k >= n || toks[k].kind != TokKind::kNumber) return k;
+      size_t u = k + 1;
+      if (u < n && toks[u].folded == "-" && toks[u].start == toks[k].end) ++u;
+      return u < n && is_capacity_unit(toks[u].folded) ? u + 1 : k;
+    };
     size_t i = 0;
+    size_t taken_until = 0;  // tokens before this belong to an amount already read
     while (i < n) {
       const Token& tok = toks[i];
       if (tok.consumed || tok.hashtag || tok.mention) { ++i; continue; }
@@ -824,6 +854,9 @@ class LexiconExtractor final : public Extractor {
             }
           }
         }
+      } else if (const std::string zeros = o_as_zero(w);
+                 !zeros.empty() && tok.kind == TokKind::kWord && t.substr(tok.start, tok.end - tok.start).find('O') != std::string::npos) {
+        is_num = parse_digits(zeros, value);  // capital O only: "2lo" stays a word
       } else if (lead == 0 && tok.kind == TokKind::kWord && !w.empty() && is_digit(w[0])) {
         // "10k", "5lakh", "40g", "10kg", "2lo" (not a number: a Kreyol spelling of dlo).
         size_t d = 0;
@@ -890,7 +923,8 @@ class LexiconExtractor final : public Extractor {
         }
       }
       // Currency before ("$ 1 million", "Rs 10 lakh", "US$") or after ("3 millones de euros").
-      if (currency.empty() && first > 0) {
+      // A currency word already read as the previous amount's ("6O DOLA kat") is not reused.
+      if (currency.empty() && first > 0 && first - 1 >= taken_until) {
         auto c = currency_of(first - 1);
         if (!c.empty() && (toks[first - 1].kind == TokKind::kPunct || toks[first - 1].folded != "g")) {
           currency = std::string(c);
@@ -900,8 +934,15 @@ class LexiconExtractor final : public Extractor {
       }
       if (currency.empty()) {
         size_t k = last + 1;
-        if (k < n && (toks[k].folded == "de" || toks[k].folded == "of") && k + 1 < n && !currency_of(k + 1).empty()) ++k;
-        if (k < n && toks[k].kind != TokKind::kPunct) {
+        bool of = false;
+        if (k < n && (toks[k].folded == "de" || toks[k].folded == "of") && k + 1 < n && !currency_of(k + 1).empty()) {
+          ++k;
+          of = true;
+        }
+        if (k < n && toks[k].kind == TokKind::kPunct && of) {
+          currency = std::string(currency_of(k));  // "thousands of $"
+          last = k;
+        } else if (k < n && toks[k].kind != TokKind::kPunct) {
           auto c = currency_of(k);
           if (!c.empty() && toks[k].folded != "g") {
             currency = std::string(c);
@@ -931,8 +972,24 @@ class LexiconExtractor final : public Extractor {
           }
         }
         if (short_code) reject = true;
+        // "Il-76", "C-130", "Mi-17": a model designation, not a count.
+        if (first >= 2 && prev == "-" && toks[first - 1].start == toks[first - 2].end &&
+            toks[first - 1].end == toks[first].start && toks[first - 2].kind == TokKind::kWord &&
+            toks[first - 2].upper_initial && toks[first - 2].folded.size() <= 3) {
+          reject = true;
+        }
+        // "eight 20,000-litre bladders", "20 x 3,000 litre tanks": after a count, a number
+        // with a capacity unit describes each item.
+        if (capacity_end(first) > first && first > 0) {
+          size_t p = first - 1;
+          if (p > 0 && toks[p].folded == "x") --p;
+          if (toks[p].kind == TokKind::kNumber || number_word(toks[p].folded)) reject = true;
+        }
+        // "About 1 million", "Over 500": a capitalised approximator is no name before a number.
+        const bool approximator = is_stopword(prev) || prev == "around" || prev == "nearly" || prev == "almost" ||
+                                  prev == "approximately" || prev == "approx" || prev == "up";
         if (first > 0 && (is_address_word(prev) || prev == "#" || ((prev == "/" || prev == ":") && glued_before) ||
-                          (!unit_next && toks[first - 1].kind == TokKind::kWord && toks[first - 1].upper_initial &&
+                          (!unit_next && !approximator && toks[first - 1].kind == TokKind::kWord && toks[first - 1].upper_initial &&
                            !toks[first - 1].all_upper && !lex_.numbers.count(prev) &&
                            toks[first - 1].end + 1 == toks[first].start && !res_at_is(res_at, first - 1))))
           reject = true;
@@ -962,6 +1019,10 @@ class LexiconExtractor final : public Extractor {
         bool generic = false;
         for (size_t k = last + 1; k < std::min(n, last + 5); ++k) {
           if (res_at[k] >= 0) { bound = res_at[k]; break; }
+          if (const size_t ce = capacity_end(k); ce > k) {
+            k = ce - 1;  // "eight 20,000-litre water bladders": the count skips the capacity
+            continue;
+          }
           const Token& g = toks[k];
           if (g.kind == TokKind::kPunct && g.folded != "-") break;
           if (g.kind == TokKind::kNumber) break;
@@ -1000,6 +1061,7 @@ class LexiconExtractor final : public Extractor {
       q.resource = bound;
       if (bound >= 0) ex.resources[static_cast<size_t>(bound)].quantity = static_cast<int>(ex.quantities.size());
       ex.quantities.push_back(std::move(q));
+      taken_until = last + 1;
       i = last + 1;
     }
   }

@@ -108,6 +108,31 @@ TEST(ExtractorTest, CommonReliefItemsAreResourcesWithTheirCounts) {
   EXPECT_EQ(got, (std::vector<std::string>{"hygiene kits/health/500", "jerrycans/water/200", "wheelchairs/health/40"}));
 }
 
+// Counts before a capacity ("eight 20,000-litre bladders"), letter O typed for zero, vague
+// money ("thousands of $"), approximators before a number, model designations.
+TEST(ExtractorTest, CapacitiesTyposAndDesignations) {
+  auto bound = [](std::string_view text) {
+    auto ex = lexicon_only().extract(text);
+    std::vector<std::string> out;
+    for (const auto& q : ex.quantities) {
+      out.push_back(q.amount + (q.resource >= 0 ? "/" + ex.resources[static_cast<size_t>(q.resource)].text : std::string()));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(bound("UNICEF began installing eight 20,000-litre water bladders"), (V{"8/water bladders"}));
+  EXPECT_EQ(bound("The donation included three 20 kV generators"), (V{"3/generators"}));
+  EXPECT_EQ(bound("we need 20 x 3,000 litre water tanks"), (V{"20/water tanks"}));
+  EXPECT_EQ(bound("need 1,000 litres of water"), (V{"1000/water"}));  // a measure alone still counts
+  EXPECT_EQ(bound("tampri voye 6O DOLA kat"), (V{"60"}));
+  EXPECT_EQ(bound("$ 3OO,OOO.OO donated"), (V{"300000"}));
+  EXPECT_EQ(bound("bezwen 2lo"), V{});  // Kreyol "dlo", no zero typed as O
+  EXPECT_EQ(bound("we raised thousands of $ for the relief"), (V{"~1000"}));
+  EXPECT_EQ(bound("About 1 million N95 face masks will be given"), (V{"1000000/N95 face masks"}));
+  EXPECT_EQ(bound("Santo 15 needs water"), V{});  // a capitalised name before a number: address
+  EXPECT_EQ(bound("Two Russian Il-76 transport planes carrying tents"), V{});
+}
+
 TEST(ExtractorTest, NotQuantities) {
   // Addresses, dates, years, people counts and phone numbers count no goods.
   EXPECT_TRUE(lexicon_only().extract("food at Delmas 33 for 300 people since 12 jan 2010").quantities.empty());
