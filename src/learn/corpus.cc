@@ -61,6 +61,7 @@ Result<CorpusStats> build_tokenizer_corpus(const CorpusOptions& options, const s
       return make_error(ErrorCode::kCorrupt, cities.string() + ":" + std::to_string(i + 1) + ": fewer than 5 columns");
     }
     std::string names(l.substr(c1 + 1, c2 - c1 - 1));
+    names.push_back(' ');
     for (char c : l.substr(c3 + 1, c4 - c3 - 1)) names.push_back(c == ',' ? ' ' : c);
     emit(names, "geonames");
     ++taken;

@@ -1,0 +1,110 @@
+#include "crema/learn/distill.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "crema/embed/encoder.h"
+#include "crema/learn/tokenizer_train.h"
+#include "learn_fixture.h"
+
+namespace crema::learn {
+namespace {
+
+TEST(Distill, StudentShapesAreChos) {
+  auto tiny = student_shape("tiny");
+  ASSERT_TRUE(tiny.has_value());
+  EXPECT_EQ(tiny->hidden, 256u);
+  EXPECT_EQ(tiny->layers, 4u);
+  EXPECT_EQ(tiny->heads, 4u);
+  EXPECT_EQ(tiny->intermediate, 1024u);
+  auto small = student_shape("small");
+  ASSERT_TRUE(small.has_value());
+  EXPECT_EQ(small->hidden, 384u);
+  EXPECT_EQ(small->layers, 6u);
+  auto bad = student_shape("huge");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(Distill, WithoutTorchSaysHowToGetIt) {
+  if (torch_available()) GTEST_SKIP() << "built with LibTorch";
+  auto r = train_encoder(DistillOptions{});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(r.error().message.find("-DCREMA_WITH_TORCH=ON"), std::string::npos);
+  auto e = torch_embed("x", {"y"});
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code, ErrorCode::kUnsupported);
+}
+
+// The smoke training (a few dozen steps on the fixture slice, ~1 minute in Debug) and the
+// parity of the exported folder on crema's engine with the LibTorch student.
+TEST(DistillSmoke, TrainsExportsAndMatchesEngine) {
+  if (!torch_available()) GTEST_SKIP() << "built without LibTorch";
+  if (std::system("command -v spm_train > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_train not installed";
+  const auto data = testing::make_fixture_data("smoke");
+  TokenizerTrainOptions tt;
+  tt.corpus.data_dir = data;
+  tt.out_dir = data / "tok";
+  tt.vocab_size = 200;
+  tt.verify_lines = 0;
+  auto tok = train_tokenizer(tt);
+  ASSERT_TRUE(tok.has_value()) << tok.error().message;
+
+  DistillOptions o;
+  o.teacher = "tfidf";  // bundled and fast; 1024 dims
+  o.student = "tiny";
+  o.tokenizer_dir = tt.out_dir;
+  o.out_dir = data / "student";
+  o.data_dir = data;
+  o.models_dir = std::filesystem::path(CREMA_SOURCE_DIR) / "models";
+  o.threads = 1;
+  o.epochs = 3;
+  o.batch_size = 8;
+  o.warmup_steps = 5;
+  o.lr = 1e-3;
+  o.max_tokens = 32;
+  o.checkpoint_every = 10;
+  auto r = train_encoder(o);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_GT(r->steps, 20u);
+  EXPECT_EQ(r->epochs_done, 3);
+  EXPECT_GT(r->dev_pairs, 0u);
+  EXPECT_TRUE(std::isfinite(r->train_mse));
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "README.md"}) {
+    EXPECT_TRUE(std::filesystem::exists(r->model_dir / f)) << f;
+  }
+  EXPECT_TRUE(std::filesystem::exists(o.out_dir / "teacher_cache.bin"));
+  EXPECT_TRUE(std::filesystem::exists(o.out_dir / "pca.safetensors"));
+
+  const std::vector<std::string> texts = {"we need clean water", "necesitamos agua limpia en Manila",
+                                          "Offering free rides to the shelter tonight", "Sydney"};
+  auto ref = torch_embed(r->model_dir, texts);
+  ASSERT_TRUE(ref.has_value()) << ref.error().message;
+  auto enc = embed::make_encoder("hf:" + r->model_dir.string());
+  ASSERT_TRUE(enc.has_value()) << enc.error().message;
+  ASSERT_EQ((*enc)->dim(), 256u);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::vector<float> got(texts.size() * 256);
+  ASSERT_TRUE((*enc)->encode(views, got).has_value());
+  ASSERT_EQ(ref->size(), got.size());
+  float max_diff = 0;
+  for (size_t i = 0; i < got.size(); ++i) max_diff = std::max(max_diff, std::fabs(got[i] - (*ref)[i]));
+  EXPECT_LE(max_diff, 1e-4f);
+
+  // Resume from the final checkpoint: nothing left to train, same export.
+  o.resume = true;
+  auto again = train_encoder(o);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->steps, r->steps);
+  // Other options do not resume.
+  o.lr = 2e-3;
+  auto other = train_encoder(o);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code, ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace crema::learn
