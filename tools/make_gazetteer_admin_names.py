@@ -102,6 +102,11 @@ def main():
             continue
         code, _, gkeys = hits[0]
         linked += 1
+        # The ISO code's own part ("BR-RS" -> "RS") as written in addresses ("Santa Maria - RS");
+        # the geocoder takes such codes only right after a city of that division.
+        part = sub["code"][3:]
+        if "parent" not in sub and len(part) == 2 and part.isalpha() and part.isupper():
+            lines.add(f"{code}\t{part}")
         for n in names:
             n = re.sub(r"\s*\([^)]*\)", "", n)  # "Emilia-Romagna (régió)"
             k = fold(n)

@@ -383,6 +383,11 @@ Result<GazetteerBuildStats> build_gazetteer(const GazetteerSources& src, const s
     e.radius_km = std::clamp(1.5 * c.spread_km, 20.0, 600.0);
     e.names = {row.name, row.ascii};
     for (auto& v : admin_variants(row.name)) e.names.push_back(std::move(v));
+    // A double-barrelled region goes by its first part ("Emilia-Romagna" -> "Emilia",
+    // "Castilla-La Mancha" -> "Castilla"); parts under 5 bytes ("Sud-Est", "Nord-…") do not.
+    if (const size_t dash = row.name.find('-'); dash != std::string::npos && dash >= 5 && row.name.find(' ') > dash) {
+      e.names.push_back(row.name.substr(0, dash));
+    }
     // Two-letter state codes ("NY", "CO") as used in place strings ("Boulder, CO").
     const std::string sub = code.substr(3);
     if ((e.country == "US" || e.country == "CA" || e.country == "AU") && sub.size() >= 2 && sub.size() <= 3 &&

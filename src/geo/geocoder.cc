@@ -501,6 +501,21 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
   const uint64_t count = single ? g.unigram_count(first.key) : 0;
   const uint64_t caps = single ? g.unigram_capitalised(first.key) : 0;
   const bool mostly_lower = count >= 8 && caps * 4 < count;
+  // A state/province code that is one piece of a longer hashtag ("#abflood", "#COflood",
+  // "#NSWfires"): the rest of the tag is the event word.
+  // Only country codes and the state codes people write in tags (US, Canada, Australia);
+  // other countries' ISO 3166-2 codes ("RS") count only after their city (add_state_codes).
+  bool tag_code = false;
+  for (size_t i = 0; i < std::min<size_t>(entries.size(), kMaxCandidates); ++i) {
+    const PlaceKind k = g.kind(entries[i]);
+    const std::string_view cc = g.country(entries[i]);
+    tag_code = tag_code || k == PlaceKind::kCountry || (k == PlaceKind::kAdmin1 && (cc == "US" || cc == "CA" || cc == "AU"));
+  }
+  if (single && first.hashtag && first.key.size() == 2 && tag_code && !first.ideograph &&
+      !g.is_cue("stop", first.skey) && !g.is_cue("prep", first.skey)) {
+    const bool more = (prev != nullptr && prev->hashtag) || (next != nullptr && next->hashtag);
+    if (more) return 0.5;
+  }
   // Acronyms ("NYC", "KTM", "USA", "QLD"): capitals only, a gazetteer name of a big city or
   // of a country/state; GeoNames' many airport-style codes of small towns do not count.
   if (single && first.all_upper && !shouting && first.key.size() <= 4) {
@@ -508,13 +523,6 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
     if (mostly_lower) return 0;
     if (!(has_area || max_pop >= 1000000)) return 0;
     return first.key.size() >= 3 || has_country ? 0.5 : 0;
-  }
-  // A state/province code that is one piece of a longer hashtag ("#abflood", "#NSWfires"):
-  // the rest of the tag is the event word.
-  if (single && first.hashtag && first.key.size() == 2 && has_area && !first.ideograph &&
-      !g.is_cue("stop", first.skey) && !g.is_cue("prep", first.skey)) {
-    const bool more = (prev != nullptr && prev->hashtag) || (next != nullptr && next->hashtag);
-    if (more) return 0.5;
   }
   // Common-word guard: function words, cue words and words the corpora mostly write in
   // lower case need a place preposition/prefix and a capital (or a hashtag) to count.
@@ -587,9 +595,10 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
       const bool suffix_after = r1 + 1 < tokens.size() && tokens[r1 + 1].group == first.group && g.is_cue("suffix", tokens[r1 + 1].skey);
       const bool prefix_before = r0 > 0 && tokens[r0 - 1].group == first.group && g.is_cue("prefix", tokens[r0 - 1].skey);
       // "Tinajeros Malabon city": an administrative word after the run names the place itself.
+      const std::string& after = r1 + 1 < tokens.size() ? tokens[r1 + 1].skey : std::string();
       const bool admin_after = suffix_after && b == r1 &&
-                               (tokens[r1 + 1].skey == "city" || tokens[r1 + 1].skey == "town" ||
-                                tokens[r1 + 1].skey == "district" || tokens[r1 + 1].skey == "province");
+                               (after == "city" || after == "town" || after == "district" || after == "province" ||
+                                after == "state" || after == "county" || after == "region");
       if ((suffix_after && !admin_after) || prefix_before) return 0;
     }
     if (first.sentence_initial && single) {
@@ -737,8 +746,9 @@ void add_state_codes(const Gazetteer& g, std::string_view text, const std::vecto
     const Token& t = tokens[k];
     if (!t.all_upper || t.key.size() != 2 || t.hashtag || (i + 1 < cands.size() && cands[i + 1].first <= k)) continue;
     const std::string_view between = text.substr(tokens[c.last].end, t.start - tokens[c.last].end);
-    if (between.find(',') == std::string_view::npos ||
-        between.find_first_not_of(", ") != std::string_view::npos) {
+    // "Virginia Beach, VA", "Santa Maria - RS": a comma or a dash between.
+    if (between.find_first_of(",-") == std::string_view::npos ||
+        between.find_first_not_of(", -") != std::string_view::npos) {
       continue;
     }
     const uint32_t state = g.admin1_of(c.chosen);

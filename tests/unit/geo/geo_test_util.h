@@ -52,6 +52,8 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << city_row(2641591, "Nelson", "", 53.83, -2.22, "PPL", "GB", "ENG", 150000)
     << city_row(2435124, "Bol", "", 13.46, 14.71, "PPLA", "TD", "07", 20000)
     << city_row(2525473, "Cagliari", "", 39.23, 9.12, "PPLA", "IT", "14", 154106)
+    << city_row(3181928, "Bologna", "", 44.49, 11.34, "PPLA", "IT", "05", 366133)
+    << city_row(5419384, "Denver", "", 39.74, -104.98, "PPLA", "US", "CO", 715522)
     << "malformed row without tabs\n";
   std::ofstream a(dir + "/admin1.txt");
   a << "CA.02\tBritish Columbia\tBritish Columbia\t5909050\n"
@@ -79,7 +81,9 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "AU.04\tQueensland\tQueensland\t2152274\n"
     << "AU.02\tNew South Wales\tNew South Wales\t2155400\n"
     << "TD.07\tLac\tLac\t2429323\n"
-    << "IT.14\tSardinia\tSardinia\t2523228\n";
+    << "IT.14\tSardinia\tSardinia\t2523228\n"
+    << "IT.05\tEmilia-Romagna\tEmilia-Romagna\t3177401\n"
+    << "US.CO\tColorado\tColorado\t5417618\n";
   std::ofstream k(dir + "/countryInfo.txt");
   auto country = [&](const char* iso, const char* name, double area, uint64_t pop, uint32_t id) {
     k << iso << "\tXXX\t000\t" << iso << "\t" << name << "\tCap\t" << area << "\t" << pop
@@ -115,12 +119,13 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "suffix\tdistrict\nprefix\tbarangay\nstop\tthe\nstop\tin\nstop\thelp\nstop\tand\nstop\tfrom\nstop\tvalley\n"
     << "stop\tus\nstop\trt\nending\tpur\nending\tville\nsuffix\tplace\nprep\tnan\n"
     << "street_pre\true\nstreet_pre\tenpas\nstreet_pre\tblvd\nstreet_pre\tplace\nstreet_post\tpde\n"
-    << "street_post\tmall\nstreet_post\tst\nstreet_post\tplace\nstreet_post\tcity\nstop\tst\n";
+    << "street_post\tmall\nstreet_post\tst\nstreet_post\tplace\nstreet_post\tcity\nstop\tst\n"
+    << "street_pre\thospital\nstop\thospital\nsuffix\tstate\nstop\tstate\n";
   std::ofstream al(dir + "/aliases.tsv");
   al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\n";
   // Division names in other languages (admin_names.tsv, from ISO 3166-2 translations).
   std::ofstream an(dir + "/admin_names.tsv");
-  an << "# names\nIT.14\tSardegna\nIT.14\tSardaigne\nIT.14\tСардиния\n";
+  an << "# names\nIT.14\tSardegna\nIT.14\tSardaigne\nIT.14\tСардиния\nBR.23\tRS\n";
   GazetteerSources s;
   s.cities = {dir + "/cities.txt"};
   s.admin1 = dir + "/admin1.txt";

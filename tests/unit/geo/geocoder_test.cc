@@ -215,6 +215,26 @@ TEST(Mentions, AdministrativeWordAfterARunNamesThePlace) {
   EXPECT_EQ(unresolved(ms), (V{"Del Pilar St"}));
 }
 
+TEST(Mentions, StateCodesAfterADashAndInTags) {
+  // "Cidade - UF" (Brazilian addresses): the ISO 3166-2 code of the city's state.
+  EXPECT_EQ(found(geo().mentions("Av. Vargas, 2291 - Santa Maria - RS, 97015-513")),
+            (V{"Santa Maria=Santa Maria/BR", "RS=Rio Grande do Sul/BR"}));
+  // Alone, or as a piece of a tag, such a code is no place ("#RSflood" is not Brazil's).
+  EXPECT_EQ(found(geo().mentions("Donations for #RSflood today")), V{});
+  EXPECT_EQ(found(geo().mentions("state agencies are supporting #COflood response")), (V{"CO=Colorado/US"}));
+}
+
+TEST(Mentions, AdministrativeWordAfterACapitalisedRun) {
+  EXPECT_EQ(found(geo().mentions("How Colorado state agencies are supporting")), (V{"Colorado=Colorado/US"}));
+  EXPECT_EQ(found(geo().mentions("Terremoto in Emilia, servono tende")), (V{"Emilia=Emilia-Romagna/IT"}));
+}
+
+TEST(Mentions, HospitalsAreLandmarks) {
+  EXPECT_EQ(unresolved(geo().mentions("favor dirigirse al Hospital Dr. Rafael Calles Sierra")),
+            (V{"Hospital Dr. Rafael Calles"}));
+  EXPECT_EQ(unresolved(geo().mentions("runners continuing to run to the Hospital to give blood")), V{});
+}
+
 TEST(Mentions, OtherScripts) {
   EXPECT_EQ(found(geo().mentions("काठमाडौं मा भूकम्प")), (V{"काठमाडौं=Kathmandu/NP"}));
   EXPECT_EQ(found(geo().mentions("東京で地震")), (V{"東京=Tokyo/JP"}));
