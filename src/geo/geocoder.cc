@@ -723,6 +723,17 @@ std::vector<Candidate> scan(const Geocoder& geo, const text::NormalizedText& nor
       c.last = b;
       c.key = std::move(it->key);
       c.entries = std::move(it->entries);
+      if (a == b && tokens[a].key.size() == 2 && !tokens[a].ideograph) {
+        // A two-letter code standing alone or in a tag means a country or a US/CA/AU state,
+        // not another country's ISO 3166-2 code ("#abflood" is Alberta, not CI-AB).
+        std::vector<uint32_t> codes;
+        for (const uint32_t e : c.entries) {
+          const PlaceKind k = g.kind(e);
+          const std::string_view cc = g.country(e);
+          if (k == PlaceKind::kCountry || (k == PlaceKind::kAdmin1 && (cc == "US" || cc == "CA" || cc == "AU"))) codes.push_back(e);
+        }
+        if (!codes.empty()) c.entries = std::move(codes);
+      }
       c.evidence = ev;
       out.push_back(std::move(c));
       a = b + 1;

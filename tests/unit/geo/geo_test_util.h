@@ -122,10 +122,10 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "street_post\tmall\nstreet_post\tst\nstreet_post\tplace\nstreet_post\tcity\nstop\tst\n"
     << "street_pre\thospital\nstop\thospital\nsuffix\tstate\nstop\tstate\n";
   std::ofstream al(dir + "/aliases.tsv");
-  al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\n";
+  al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\nCA.02\tBC\n";
   // Division names in other languages (admin_names.tsv, from ISO 3166-2 translations).
   std::ofstream an(dir + "/admin_names.tsv");
-  an << "# names\nIT.14\tSardegna\nIT.14\tSardaigne\nIT.14\tСардиния\nBR.23\tRS\n";
+  an << "# names\nIT.14\tSardegna\nIT.14\tSardaigne\nIT.14\tСардиния\nBR.23\tRS\nNP.03\tBC\n";
   GazetteerSources s;
   s.cities = {dir + "/cities.txt"};
   s.admin1 = dir + "/admin1.txt";

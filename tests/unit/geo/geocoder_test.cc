@@ -222,6 +222,8 @@ TEST(Mentions, StateCodesAfterADashAndInTags) {
   // Alone, or as a piece of a tag, such a code is no place ("#RSflood" is not Brazil's).
   EXPECT_EQ(found(geo().mentions("Donations for #RSflood today")), V{});
   EXPECT_EQ(found(geo().mentions("state agencies are supporting #COflood response")), (V{"CO=Colorado/US"}));
+  // Another country's division with the same ISO code is not what a tag means.
+  EXPECT_EQ(found(geo().mentions("busking to help the #BCflood relief")), (V{"BC=British Columbia/CA"}));
 }
 
 TEST(Mentions, AdministrativeWordAfterACapitalisedRun) {
