@@ -1008,6 +1008,25 @@ GeoResult Geocoder::locate(const Post& post) const {
     }
   }
   add_state_codes(g, norm.text, tokens, cands);
+  // Places that begin an organisation's name ("Nepal Red Cross", "Sri Lanka Air Force") are
+  // no mentions; the post falls back on them only when it names no other place.
+  std::vector<Candidate> org_places;
+  for (size_t i = 0; i < cands.size();) {
+    const Candidate& c = cands[i];
+    const size_t k = c.last + 1;
+    bool org = false;
+    if (!tokens[c.first].hashtag && tokens[c.first].upper_first && k < tokens.size() && tokens[k].group == tokens[c.last].group &&
+        tokens[k].upper_first) {
+      org = g.is_cue("org", tokens[k].skey) ||
+            (k + 1 < tokens.size() && tokens[k + 1].group == tokens[k].group && g.is_cue("org", tokens[k].skey + " " + tokens[k + 1].skey));
+    }
+    if (org) {
+      org_places.push_back(cands[i]);
+      cands.erase(cands.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+    }
+  }
   std::unordered_map<std::string, double> country_votes;
   for (const auto& c : cands) {
     if (c.chosen == Gazetteer::kNone) continue;
@@ -1071,6 +1090,11 @@ GeoResult Geocoder::locate(const Post& post) const {
   }
   if (best != nullptr) {
     result.geo = resolution_of(g, best->entry, GeoSource::kToponym, best->confidence * 0.9);
+    return result;
+  }
+  for (const auto& c : org_places) {
+    if (c.chosen == Gazetteer::kNone) continue;
+    result.geo = resolution_of(g, c.chosen, GeoSource::kToponym, 0.5 * c.evidence * c.margin_factor);
     return result;
   }
   if (user) result.geo = *user;

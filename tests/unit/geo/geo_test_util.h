@@ -120,7 +120,7 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "stop\tus\nstop\trt\nending\tpur\nending\tville\nsuffix\tplace\nprep\tnan\n"
     << "street_pre\true\nstreet_pre\tenpas\nstreet_pre\tblvd\nstreet_pre\tplace\nstreet_post\tpde\n"
     << "street_post\tmall\nstreet_post\tst\nstreet_post\tplace\nstreet_post\tcity\nstop\tst\n"
-    << "street_pre\thospital\nstop\thospital\nsuffix\tstate\nstop\tstate\n";
+    << "street_pre\thospital\nstop\thospital\nsuffix\tstate\nstop\tstate\norg\tred cross\norg\tair force\n";
   std::ofstream al(dir + "/aliases.tsv");
   al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\nCA.02\tBC\n";
   // Division names in other languages (admin_names.tsv, from ISO 3166-2 translations).

@@ -237,6 +237,20 @@ TEST(Mentions, HospitalsAreLandmarks) {
   EXPECT_EQ(unresolved(geo().mentions("runners continuing to run to the Hospital to give blood")), V{});
 }
 
+TEST(Mentions, PlacesThatBeginAnOrganisationName) {
+  const GeoResult both = geo().locate(post("Nepal Red Cross distributes tents in Pokhara"));
+  EXPECT_EQ(found(both.locations), (V{"Pokhara=Pokhara/NP"}));
+  EXPECT_EQ(both.geo.city, "Pokhara");
+  // Alone, the organisation's country still places the post, with less confidence.
+  const GeoResult alone = geo().locate(post("The Nepal Air Force flew tents out today"));
+  EXPECT_EQ(found(alone.locations), V{});
+  EXPECT_EQ(alone.geo.source, GeoSource::kToponym);
+  EXPECT_EQ(alone.geo.country, "NP");
+  EXPECT_LT(alone.geo.confidence, 0.4);
+  // Not an organisation: the place counts.
+  EXPECT_EQ(found(geo().mentions("Red help for Nepal today")), (V{"Nepal=Nepal/NP"}));
+}
+
 TEST(Mentions, OtherScripts) {
   EXPECT_EQ(found(geo().mentions("काठमाडौं मा भूकम्प")), (V{"काठमाडौं=Kathmandu/NP"}));
   EXPECT_EQ(found(geo().mentions("東京で地震")), (V{"東京=Tokyo/JP"}));
