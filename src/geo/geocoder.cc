@@ -794,7 +794,7 @@ bool is_ordinal(std::string_view k) {
   return rest == "st" || rest == "nd" || rest == "rd" || rest == "th";
 }
 
-std::vector<LocalName> local_names(const Gazetteer& g, const std::vector<Token>& tokens,
+std::vector<LocalName> local_names(const Gazetteer& g, std::string_view text, const std::vector<Token>& tokens,
                                    const std::vector<Candidate>& cands, bool caseless) {
   std::vector<LocalName> out;
   std::vector<uint8_t> taken(tokens.size(), 0);
@@ -826,6 +826,9 @@ std::vector<LocalName> local_names(const Gazetteer& g, const std::vector<Token>&
         const Token& t = tokens[k];
         if (function_word(t)) break;
         if (digits(t)) continue;
+        // Right after the street word, a common lower-case word ("hospital staff") is no name.
+        const uint64_t n = g.unigram_count(t.key);
+        if (caseless && k == i + 1 && n >= 30 && g.unigram_capitalised(t.key) * 4 < n) break;
         const bool ok = caseless ? t.key.size() >= 3 : (t.upper_first || (k > i + 1 && t.key.size() <= 3 && !t.cased));
         if (!ok) break;
         last = k;
@@ -844,6 +847,9 @@ std::vector<LocalName> local_names(const Gazetteer& g, const std::vector<Token>&
       size_t first = i;
       for (size_t k = i; k-- > 0 && i - k <= 3;) {
         const Token& t = tokens[k];
+        // Only spaces or an abbreviation's dot between the words ("Victims - Wall Street").
+        const std::string_view gap = text.substr(t.end, tokens[k + 1].start - t.end);
+        if (gap.find_first_not_of(" .") != std::string_view::npos) break;
         if (t.group != w.group || !plain(k) || function_word(t) || t.all_upper) break;
         if (!(t.upper_first || is_ordinal(t.key)) || (t.sentence_initial && k + 1 == i && g.unigram_count(t.key) > 0 &&
                                                        g.unigram_capitalised(t.key) * 2 < g.unigram_count(t.key))) {
@@ -855,6 +861,33 @@ std::vector<LocalName> local_names(const Gazetteer& g, const std::vector<Token>&
         out.push_back({first, i});
         for (size_t k = first; k <= i; ++k) taken[k] = 1;
       }
+    }
+  }
+  // "Incirlik, Turkey", "Guiuan, East Samar": capitalised words right before a comma and a
+  // division or country the gazetteer knows name a place inside it.
+  if (!caseless) {
+    for (const auto& c : cands) {
+      if (c.chosen == Gazetteer::kNone || g.kind(c.chosen) == PlaceKind::kCity || c.first == 0 || tokens[c.first].hashtag) continue;
+      const size_t e = c.first - 1;
+      const std::string_view between = text.substr(tokens[e].end, tokens[c.first].start - tokens[e].end);
+      if (between.find(',') == std::string_view::npos || between.find_first_not_of(", ") != std::string_view::npos) continue;
+      size_t first = e + 1;
+      for (size_t k = e + 1; k-- > 0 && e - k < 2;) {
+        const Token& t = tokens[k];
+        const uint64_t n = g.unigram_count(t.key);
+        if (!plain(k) || t.group != tokens[e].group || !t.upper_first || t.all_upper || t.sentence_initial ||
+            t.key.size() < 3 || function_word(t) || (n >= 8 && g.unigram_capitalised(t.key) * 2 < n)) {
+          break;
+        }
+        first = k;
+      }
+      if (first > e) continue;
+      // Only after a place preposition or a word in lower case: "Thanks Nepal, India" is no place.
+      const bool after_prep = first > 0 && tokens[first - 1].group == tokens[e].group && g.is_cue("prep", tokens[first - 1].skey);
+      const bool after_lower = first > 0 && tokens[first - 1].group == tokens[e].group && !tokens[first - 1].upper_first;
+      if (!after_prep && !after_lower) continue;
+      out.push_back({first, e});
+      for (size_t k = first; k <= e; ++k) taken[k] = 1;
     }
   }
   return out;
@@ -1049,7 +1082,7 @@ GeoResult Geocoder::locate(const Post& post) const {
     result.locations.push_back(std::move(m));
   }
   const size_t resolved = result.locations.size();
-  for (const LocalName& l : local_names(g, tokens, cands, caseless)) {
+  for (const LocalName& l : local_names(g, norm.text, tokens, cands, caseless)) {
     LocationMention m;
     m.start = norm.offsets[tokens[l.first].start];
     m.end = norm.offsets[tokens[l.last].end];

@@ -113,14 +113,15 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "typhoon\t400\t100\nhaiyan\t200\t150\nfloods\t300\t20\nfrom\t3000\t20\nand\t15169\t127\n"
     // A 4th column: occurrences in texts that use case (the capitalised count is of those).
     << "bushfires\t50\t2\t50\nfires\t80\t3\t80\nmégantic\t30\t28\t30\njakmel\t43\t5\t14\n"
-    << "delma\t136\t32\t51\nplace\t300\t10\t300\nny\t10\t2\t10\nshelter\t200\t5\t200\n";
+    << "delma\t136\t32\t51\nplace\t300\t10\t300\nny\t10\t2\t10\nshelter\t200\t5\t200\n"
+    << "staff\t139\t2\t109\nlaplan\t15\t0\t3\n";
   std::ofstream q(dir + "/cues.tsv");
   q << "# test cues\nprep\tin\nprep\tat\nprep\tfrom\nprep\tnear\nprep\ten\nsuffix\tvalley\nsuffix\tcity\n"
     << "suffix\tdistrict\nprefix\tbarangay\nstop\tthe\nstop\tin\nstop\thelp\nstop\tand\nstop\tfrom\nstop\tvalley\n"
     << "stop\tus\nstop\trt\nending\tpur\nending\tville\nsuffix\tplace\nprep\tnan\n"
     << "street_pre\true\nstreet_pre\tenpas\nstreet_pre\tblvd\nstreet_pre\tplace\nstreet_post\tpde\n"
     << "street_post\tmall\nstreet_post\tst\nstreet_post\tplace\nstreet_post\tcity\nstop\tst\n"
-    << "street_pre\thospital\nstop\thospital\nsuffix\tstate\nstop\tstate\norg\tred cross\norg\tair force\n";
+    << "street_pre\thospital\nstop\thospital\nsuffix\tstate\nstop\tstate\norg\tred cross\norg\tair force\nstreet_pre\tzon\nstreet_post\tstreet\nstop\tmy\n";
   std::ofstream al(dir + "/aliases.tsv");
   al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\nCA.02\tBC\n";
   // Division names in other languages (admin_names.tsv, from ISO 3166-2 translations).

@@ -251,6 +251,25 @@ TEST(Mentions, PlacesThatBeginAnOrganisationName) {
   EXPECT_EQ(found(geo().mentions("Red help for Nepal today")), (V{"Nepal=Nepal/NP"}));
 }
 
+TEST(Mentions, NamesBeforeACommaAndAKnownDivision) {
+  // "Incirlik, Turkey": an unknown capitalised name before ", <division or country>".
+  const auto ms = geo().mentions("an air bridge from Guiuan, Eastern Visayas, with tents");
+  EXPECT_EQ(unresolved(ms), (V{"Guiuan"}));
+  EXPECT_EQ(found(ms), (V{"Eastern Visayas=Eastern Visayas/PH"}));
+  // Not after a capitalised word or at a sentence start ("Thanks Guiuan, Nepal").
+  EXPECT_EQ(unresolved(geo().mentions("Thanks Guiuan, Nepal")), V{});
+  EXPECT_EQ(unresolved(geo().mentions("Guiuan, Nepal is ok")), V{});
+}
+
+TEST(Mentions, StreetNamesStopAtDashesCommonWordsAndPossessives) {
+  EXPECT_EQ(unresolved(geo().mentions("Help the Victims - Wall Street donates")), (V{"Wall Street"}));
+  EXPECT_EQ(unresolved(geo().mentions("We love My Street")), V{});
+  // Posts without capitals: a common word right after the street word is no name, an
+  // unknown or rare one is ("zon laplan").
+  EXPECT_EQ(unresolved(geo().mentions("nou bezwen hospital staff yo")), V{});
+  EXPECT_EQ(unresolved(geo().mentions("nou nan zon laplan")), (V{"zon laplan"}));
+}
+
 TEST(Mentions, OtherScripts) {
   EXPECT_EQ(found(geo().mentions("काठमाडौं मा भूकम्प")), (V{"काठमाडौं=Kathmandu/NP"}));
   EXPECT_EQ(found(geo().mentions("東京で地震")), (V{"東京=Tokyo/JP"}));
