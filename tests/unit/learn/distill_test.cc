@@ -93,6 +93,7 @@ TEST(DistillSmoke, TrainsExportsAndMatchesEngine) {
   float max_diff = 0;
   for (size_t i = 0; i < got.size(); ++i) max_diff = std::max(max_diff, std::fabs(got[i] - (*ref)[i]));
   EXPECT_LE(max_diff, 1e-4f);
+  RecordProperty("max_abs_diff", std::to_string(max_diff));
 
   // Resume from the final checkpoint: nothing left to train, same export.
   o.resume = true;
