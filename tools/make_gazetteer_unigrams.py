@@ -10,8 +10,8 @@ SMS, not shouting) and
 capitalised counts those of the cased occurrences written with an upper-case first letter
 that did not start a sentence. So capitalised/cased says how a word is written by people who
 write capitals at all ("kafou" is a name even though most Haitian SMS are lower case).
-Words seen fewer than --min-count times are left out. Texts of the extraction gold set
-(--exclude) are skipped, so the counts never carry the gold annotations' words. Deterministic.
+Words seen fewer than --min-count times are left out. Texts of the extraction gold sets
+(--exclude; default: both, the held-out one included) are skipped, so the counts never carry the gold annotations' words. Deterministic.
 
     python3 tools/make_gazetteer_unigrams.py --out data/geonames/gazetteer_unigrams.tsv
 """
@@ -25,7 +25,7 @@ DEFAULT_INPUTS = ["data/sample/sample_posts.jsonl", "data/labels/crema_labels.js
                   "data/labels/open_labels.jsonl"]
 SKIP = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-EXCLUDE = "tests/testdata/extraction_gold.jsonl"
+EXCLUDE = ["tests/testdata/extraction_gold.jsonl", "tests/testdata/extract/extraction_gold_holdout.jsonl"]
 SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 
 
@@ -46,7 +46,7 @@ def main():
     caps = collections.Counter()
     cased = collections.Counter()
     seen = set()
-    for path in args.exclude if args.exclude is not None else [EXCLUDE]:
+    for path in args.exclude if args.exclude is not None else EXCLUDE:
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
                 try:
