@@ -56,3 +56,7 @@ endif()
 if(CREMA_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+# Only the LibTorch comparison bench (bench/nn_torch_bench.cc) uses it; crema itself never does.
+if(CREMA_WITH_TORCH)
+  find_package(Torch REQUIRED)
+endif()
