@@ -185,6 +185,7 @@ struct LabelSummary {
   int64_t posts = 0;     // distinct posts read (after --limit)
   int64_t rejected = 0;  // input records that were not posts (rejects.jsonl)
   int64_t resumed = 0;   // answers reused from an earlier run's answers.jsonl
+  int64_t unreadable_answers = 0;  // answers.jsonl lines skipped (torn by a killed run)
   int64_t kept = 0;      // unanimous: labels.jsonl
   int64_t disputed = 0;  // answered by all endpoints, not unanimous: disputed.jsonl
   int64_t pending = 0;   // some endpoint gave no answer yet (errors): a rerun retries them
