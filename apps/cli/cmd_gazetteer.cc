@@ -48,13 +48,18 @@ void write_result(JsonWriter& w, const std::string& id, const geo::GeoResult& r)
     w.key("text").value(m.text);
     w.key("start").value(static_cast<uint64_t>(m.start));
     w.key("end").value(static_cast<uint64_t>(m.end));
-    w.key("name").value(m.name);
-    w.key("geonameid").value(static_cast<uint64_t>(m.geonameid));
-    w.key("lat").value(m.lat);
-    w.key("lon").value(m.lon);
-    w.key("country").value(m.country);
-    w.key("admin1").value(m.admin1);
-    w.key("kind").value(geo::place_kind_name(m.kind));
+    // An unresolved street/landmark name has no place: say so rather than print lat/lon 0.
+    const bool resolved = m.entry != geo::Gazetteer::kNone;
+    w.key("resolved").value(resolved);
+    if (resolved) {
+      w.key("name").value(m.name);
+      w.key("geonameid").value(static_cast<uint64_t>(m.geonameid));
+      w.key("lat").value(m.lat);
+      w.key("lon").value(m.lon);
+      w.key("country").value(m.country);
+      w.key("admin1").value(m.admin1);
+      w.key("kind").value(geo::place_kind_name(m.kind));
+    }
     w.key("confidence").value(m.confidence);
     w.end_object();
   }

@@ -94,3 +94,27 @@ TEST(ExtractCli, EvalExtractWithARegionRuns) {
 }
 
 }  // namespace
+
+TEST(GazetteerCli, LocateMarksUnresolvedStreetsWithoutCoordinates) {
+  const std::string dir = temp_dir("gazetteer_locate");
+  const std::string in = dir + "/posts.jsonl";
+  std::ofstream(in) << R"({"id":"a","text":"Need water at rue Innovation, Port-au-Prince","created_at":"2020-01-01T00:00:00Z"})"
+                    << "\n";
+  const CliResult r = run_crema({"gazetteer", "locate", "--in", in, "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(r.out).get(doc), simdjson::SUCCESS) << r.out;
+  simdjson::dom::array locs;
+  ASSERT_EQ(doc["locations"].get(locs), simdjson::SUCCESS) << r.out;
+  ASSERT_EQ(locs.size(), 2u) << r.out;
+  bool street_resolved = true, city_resolved = false;
+  ASSERT_EQ(locs.at(0)["resolved"].get(street_resolved), simdjson::SUCCESS) << r.out;
+  EXPECT_FALSE(street_resolved);
+  EXPECT_TRUE(locs.at(0)["lat"].error() == simdjson::NO_SUCH_FIELD) << r.out;
+  ASSERT_EQ(locs.at(1)["resolved"].get(city_resolved), simdjson::SUCCESS) << r.out;
+  EXPECT_TRUE(city_resolved);
+  std::string_view country;
+  ASSERT_EQ(locs.at(1)["country"].get(country), simdjson::SUCCESS) << r.out;
+  EXPECT_EQ(country, "HT");
+}
