@@ -107,11 +107,13 @@ struct Loader {
     return std::move(*r);
   }
   // A torch Linear ([out, in] weight + bias) as a gemm.h Linear ([in, out]).
-  std::unique_ptr<Linear> linear(const std::string& name, size_t in, size_t out, bool int8) {
-    return linear_cat({name}, in, out, int8);
+  std::unique_ptr<Linear> linear(const std::string& name, size_t in, size_t out, bool int8,
+                                 std::optional<Activation> act = std::nullopt) {
+    return linear_cat({name}, in, out, int8, act);
   }
   // Several torch Linears with the same input, concatenated along the output.
-  std::unique_ptr<Linear> linear_cat(const std::vector<std::string>& names, size_t in, size_t out, bool int8) {
+  std::unique_ptr<Linear> linear_cat(const std::vector<std::string>& names, size_t in, size_t out, bool int8,
+                                     std::optional<Activation> act = std::nullopt) {
     const size_t total = out * names.size();
     std::vector<float> w(in * total), b(total);
     for (size_t p = 0; p < names.size(); ++p) {
@@ -123,7 +125,7 @@ struct Loader {
         b[p * out + o] = bt.data[o];
       }
     }
-    return std::make_unique<Linear>(in, total, w, b, int8);
+    return std::make_unique<Linear>(in, total, w, b, int8, act);
   }
 };
 
@@ -296,7 +298,7 @@ Result<std::unique_ptr<HfModel>> HfModel::load(const std::filesystem::path& dir,
     }
     auto qkv = L.linear_cat({q, k, v}, c.hidden, c.hidden, int8);
     auto out = L.linear(o, c.hidden, c.hidden, int8);
-    auto ffn1 = L.linear(f1, c.hidden, c.intermediate, int8);
+    auto ffn1 = L.linear(f1, c.hidden, c.intermediate, int8, I.act);
     auto ffn2 = L.linear(f2, c.intermediate, c.hidden, int8);
     FloatTensor g1 = L.get(ln1 + ".weight", {H}), b1 = L.get(ln1 + ".bias", {H});
     FloatTensor g2 = L.get(ln2 + ".weight", {H}), b2 = L.get(ln2 + ".bias", {H});
@@ -357,7 +359,7 @@ void HfModel::Impl::forward(std::span<const std::vector<int32_t>* const> ids, st
   for (size_t s = 0; s < ids.size(); ++s) offset[s + 1] = offset[s] + ids[s]->size();
   const size_t T = offset.back();
   x.assign(T * H, 0.0f);
-  std::vector<float> qkv(T * 3 * H), att(T * H), tmp(T * H), big(T * this->I), scores, bias;
+  std::vector<float> qkv(T * 3 * H), att(T * H), big(T * this->I), scores, bias;
   for (size_t s = 0; s < ids.size(); ++s) {
     for (size_t p = 0; p < ids[s]->size(); ++p) {
       float* xr = x.data() + (offset[s] + p) * H;
@@ -388,13 +390,10 @@ void HfModel::Impl::forward(std::span<const std::vector<int32_t>* const> ids, st
       }
       attention(qkv.data() + offset[s] * 3 * H, len, H, A, scale, bias_ptr, att.data() + offset[s] * H, scores);
     }
-    L.out.forward(att.data(), T, tmp.data());
-    for (size_t i = 0; i < T * H; ++i) x[i] += tmp[i];
+    L.out.forward_add(att.data(), T, x.data());
     layer_norm(x.data(), T, H, L.ln1_g.data.data(), L.ln1_b.data.data(), eps, x.data());
-    L.ffn1.forward(x.data(), T, big.data());
-    activate(act, big.data(), big.size());
-    L.ffn2.forward(big.data(), T, tmp.data());
-    for (size_t i = 0; i < T * H; ++i) x[i] += tmp[i];
+    L.ffn1.forward(x.data(), T, big.data());  // + bias + activation
+    L.ffn2.forward_add(big.data(), T, x.data());
     layer_norm(x.data(), T, H, L.ln2_g.data.data(), L.ln2_b.data.data(), eps, x.data());
   }
 }

@@ -174,8 +174,9 @@ Result<std::unique_ptr<UseLiteModel>> UseLiteModel::build(UseLiteTokenizer token
   auto impl = std::make_unique<Impl>();
   impl->emb = get("embeddings")->data.data();
   impl->inv_timescales = get("inv_timescales")->data.data();
-  auto linear = [&](const std::string& prefix, size_t in, size_t out) {
-    return Linear(in, out, get((prefix + ".w").c_str())->data, get((prefix + ".b").c_str())->data, int8);
+  auto linear = [&](const std::string& prefix, size_t in, size_t out,
+                    std::optional<Activation> act = std::nullopt) {
+    return Linear(in, out, get((prefix + ".w").c_str())->data, get((prefix + ".b").c_str())->data, int8, act);
   };
   for (int l = 0; l < 2; ++l) {
     const std::string p = "l" + std::to_string(l);
@@ -184,7 +185,7 @@ Result<std::unique_ptr<UseLiteModel>> UseLiteModel::build(UseLiteTokenizer token
                                        get((p + ".ln_att.b").c_str())->data.data(),
                                        get((p + ".ln_ffn.g").c_str())->data.data(),
                                        get((p + ".ln_ffn.b").c_str())->data.data(), linear(p + ".qkv", d, 3 * d),
-                                       linear(p + ".out", d, 512), linear(p + ".ffn1", 512, 1536),
+                                       linear(p + ".out", d, 512), linear(p + ".ffn1", 512, 1536, Activation::kRelu),
                                        linear(p + ".ffn2", 1536, 512)});
   }
   impl->res = std::make_unique<Linear>(linear("l0.res", 256, 512));
@@ -198,7 +199,7 @@ void UseLiteModel::Impl::forward(std::span<const std::vector<int32_t>> ids, floa
   std::vector<size_t> offset(ids.size() + 1, 0);
   for (size_t s = 0; s < ids.size(); ++s) offset[s + 1] = offset[s] + std::min(ids[s].size(), kMaxPieces);
   const size_t T = offset.back();
-  std::vector<float> x(T * kEmbedDim), a(T * 512), h(T * 512), big(T * 1536), att(T * 512), tmp(T * 512), scores;
+  std::vector<float> x(T * kEmbedDim), a(T * 512), h(T * 512), big(T * 1536), att(T * 512), scores;
   // Embedding lookup plus timing signal. The graph adds the scattered embeddings to the
   // scattered (embedding + timing), so each piece contributes twice its embedding.
   for (size_t s = 0; s < ids.size(); ++s) {
@@ -223,13 +224,10 @@ void UseLiteModel::Impl::forward(std::span<const std::vector<int32_t>> ids, floa
     for (size_t s = 0; s < ids.size(); ++s)
       attention(big.data() + offset[s] * 3 * d, offset[s + 1] - offset[s], d, l == 0 ? kQScale0 : kQScale1,
                 att.data() + offset[s] * d, scores);
-    L.out.forward(att.data(), T, tmp.data());
-    for (size_t i = 0; i < T * 512; ++i) h[i] += tmp[i];
+    L.out.forward_add(att.data(), T, h.data());
     layer_norm(h.data(), T, 512, L.ln_ffn_g, L.ln_ffn_b, a.data());
-    L.ffn1.forward(a.data(), T, big.data());
-    for (size_t i = 0; i < T * 1536; ++i) big[i] = std::max(big[i], 0.0f);
-    L.ffn2.forward(big.data(), T, tmp.data());
-    for (size_t i = 0; i < T * 512; ++i) h[i] += tmp[i];
+    L.ffn1.forward(a.data(), T, big.data());  // + bias + ReLU
+    L.ffn2.forward_add(big.data(), T, h.data());
   }
   std::vector<float> pooled(ids.size() * 512, 0.0f);
   for (size_t s = 0; s < ids.size(); ++s) {
