@@ -22,7 +22,7 @@
 //
 // Execution: texts are tokenised (truncated to the positions the model has, at most 512),
 // sorted by length, packed back to back without padding in sub-batches split over threads.
-// Linear layers run through gemm.h: fp32 OpenBLAS, or int8 with per-output-channel weights
+// Linear layers run through gemm.h: fp32 oneDNN (or OpenBLAS), or int8 with per-output-channel weights
 // and per-token activations (oneDNN s8 matmul); softmax, LayerNorm and activations in fp32.
 //
 // Ownership and threads: load() copies the weights it needs; a loaded model is immutable and
