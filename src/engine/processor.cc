@@ -78,13 +78,16 @@ Status Processor::process(std::vector<store::ProcessedPost>& batch, int threads)
 }
 
 void Processor::process_labels(std::vector<store::ProcessedPost>& batch, int threads) const {
-  // Embarrassingly parallel per post.
+  // Three passes: per post (normalise, place, language, prefilter), one batched classifier
+  // call (a transformer classifier packs the whole batch into few forward passes; fastText
+  // spreads it over the threads), then per post again (labels, extraction).
+  std::vector<geo::GeoResult> places(batch.size());
   parallel_for(batch.size(), threads, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       store::ProcessedPost& p = batch[i];
       p.normalized = text::normalize_text(p.post.text);
-      geo::GeoResult where;
-      if (geocoder_) where = geocoder_->locate(p.post);
+      if (geocoder_) places[i] = geocoder_->locate(p.post);
+      const geo::GeoResult& where = places[i];
       if (locate_ && where.geo.source != geo::GeoSource::kNone) p.location = resolved_location(where.geo);
       if (p.location.source == store::GeoSource::kNone) p.location = store::geotag_location(p.post);
       p.detected_lang = p.post.lang.empty() ? text::detect_language(p.normalized).code : p.post.lang;
@@ -92,33 +95,51 @@ void Processor::process_labels(std::vector<store::ProcessedPost>& batch, int thr
         p.prefilter_rules = prefilter_->matching_ids(p.normalized);
         p.prefilter_pass = !p.prefilter_rules.empty();
       }
-      if (p.post.kind != Label::kUnknown) {
-        p.label = p.post.kind;
-        p.label_from_input = true;
-        p.probs = {};
-        p.probs[static_cast<size_t>(p.label)] = 1.0F;
-        // Resources are still read from the text: the input's kind does not carry them.
-        const classify::Classification c = classifier_->classify(p.normalized);
-        p.resources = c.resources;
-      } else if (p.prefilter_pass.value_or(true)) {
-        classify::Classification c = classifier_->classify(p.normalized);
-        p.label = c.label;
-        p.probs = c.probs;
-        p.resources = std::move(c.resources);
+    }
+  });
+
+  // Posts with a given kind are classified too: their resources come from the text.
+  std::vector<size_t> to_classify;
+  std::vector<std::string_view> texts;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].post.kind != Label::kUnknown || batch[i].prefilter_pass.value_or(true)) {
+      to_classify.push_back(i);
+      texts.push_back(batch[i].normalized);
+    }
+  }
+  std::vector<classify::Classification> classes(texts.size());
+  classifier_->classify_batch(texts, classes, threads);
+  for (size_t k = 0; k < to_classify.size(); ++k) {
+    store::ProcessedPost& p = batch[to_classify[k]];
+    classify::Classification& c = classes[k];
+    if (p.post.kind != Label::kUnknown) {
+      p.label = p.post.kind;
+      p.label_from_input = true;
+      p.probs = {};
+      p.probs[static_cast<size_t>(p.label)] = 1.0F;
+    } else {
+      p.label = c.label;
+      p.probs = c.probs;
+    }
+    p.resources = std::move(c.resources);
+  }
+
+  if (!extractor_) return;
+  parallel_for(batch.size(), threads, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      store::ProcessedPost& p = batch[i];
+      if (!is_actionable(p.label)) continue;
+      extract::ExtractContext context;
+      context.region = places[i].geo.country;
+      const extract::Extraction extraction = extractor_->extract(p.post.text, context);
+      // Resource names: the model's and the lexicon's together (docs/classifier.md,
+      // "Resources": the union scores best on the test split).
+      std::vector<std::string> extracted;
+      for (const extract::Resource& r : extraction.resources) {
+        extracted.emplace_back(extract::crema_resource_name(r.cls));
       }
-      if (extractor_ && is_actionable(p.label)) {
-        extract::ExtractContext context;
-        context.region = where.geo.country;
-        const extract::Extraction extraction = extractor_->extract(p.post.text, context);
-        // Resource names: the model's and the lexicon's together (docs/classifier.md,
-        // "Resources": the union scores best on the test split).
-        std::vector<std::string> extracted;
-        for (const extract::Resource& r : extraction.resources) {
-          extracted.emplace_back(extract::crema_resource_name(r.cls));
-        }
-        p.resources = classify::combine_resources(p.resources, extracted, true, classify::kPipelineResourceSource);
-        p.extraction_json = extract::extraction_json(p.post, extraction, where, true);
-      }
+      p.resources = classify::combine_resources(p.resources, extracted, true, classify::kPipelineResourceSource);
+      p.extraction_json = extract::extraction_json(p.post, extraction, places[i], true);
     }
   });
 }
