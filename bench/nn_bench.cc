@@ -12,28 +12,9 @@
 
 #include "crema/nn/use_lite.h"
 #include "crema/text/normalize.h"
+#include "nn_bench_support.h"
 
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::vector<std::string> read_texts(const std::string& path, size_t limit) {
-  std::vector<std::string> out;
-  std::ifstream in(path);
-  std::string line;
-  simdjson::dom::parser parser;
-  while (out.size() < limit && std::getline(in, line)) {
-    simdjson::dom::element e;
-    std::string_view text;
-    if (parser.parse(line).get(e) || e["text"].get_string().get(text)) continue;
-    out.push_back(crema::text::normalize_text(text));
-  }
-  return out;
-}
-
-}  // namespace
+using namespace crema::bench;
 
 int main(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : std::string(CREMA_SOURCE_DIR) + "/data/sample/sample_posts.jsonl";

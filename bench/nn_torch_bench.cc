@@ -40,6 +40,7 @@
 #include "crema/nn/model.h"
 #include "crema/nn/safetensors.h"
 #include "crema/text/normalize.h"
+#include "nn_bench_support.h"
 
 extern "C" void openblas_set_num_threads(int);
 extern "C" int openblas_get_num_threads(void);
@@ -47,88 +48,17 @@ extern "C" int openblas_get_num_threads(void);
 namespace {
 
 namespace fs = std::filesystem;
+using namespace crema::bench;
 using Ids = std::vector<std::vector<int32_t>>;
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::vector<std::string> read_texts(const std::string& path, size_t limit) {
-  std::vector<std::string> out;
-  std::ifstream in(path);
-  std::string line;
-  simdjson::dom::parser parser;
-  while (out.size() < limit && std::getline(in, line)) {
-    simdjson::dom::element e;
-    std::string_view text;
-    if (parser.parse(line).get(e) || e["text"].get_string().get(text)) continue;
-    out.push_back(crema::text::normalize_text(text));
-  }
-  return out;
-}
 
 struct Size {
   std::string name;
   size_t H, L, A, I, posts;
 };
 
-constexpr size_t kVocab = 30522, kPositions = 512;
+constexpr size_t kVocab = 30522;
 
-// A random BertModel folder: F32 safetensors, N(0, 0.05) weights, LayerNorm 1/0.
-bool write_model(const fs::path& dir, const Size& s) {
-  fs::create_directories(dir);
-  std::vector<std::pair<std::string, std::vector<size_t>>> specs = {
-      {"embeddings.word_embeddings.weight", {kVocab, s.H}}, {"embeddings.position_embeddings.weight", {kPositions, s.H}},
-      {"embeddings.token_type_embeddings.weight", {2, s.H}}, {"embeddings.LayerNorm.weight", {s.H}},
-      {"embeddings.LayerNorm.bias", {s.H}}};
-  for (size_t l = 0; l < s.L; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    for (const char* n : {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"}) {
-      specs.push_back({p + n + ".weight", {s.H, s.H}});
-      specs.push_back({p + n + ".bias", {s.H}});
-    }
-    specs.push_back({p + "intermediate.dense.weight", {s.I, s.H}});
-    specs.push_back({p + "intermediate.dense.bias", {s.I}});
-    specs.push_back({p + "output.dense.weight", {s.H, s.I}});
-    specs.push_back({p + "output.dense.bias", {s.H}});
-    for (const char* n : {"attention.output.LayerNorm", "output.LayerNorm"}) {
-      specs.push_back({p + n + ".weight", {s.H}});
-      specs.push_back({p + n + ".bias", {s.H}});
-    }
-  }
-  std::string header = "{", data;
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 0.05f);
-  for (const auto& [name, shape] : specs) {
-    size_t n = 1;
-    std::string sh;
-    for (const size_t d : shape) {
-      n *= d;
-      sh += (sh.empty() ? "" : ",") + std::to_string(d);
-    }
-    std::vector<float> v(n);
-    const bool ln_gain = name.find("LayerNorm.weight") != std::string::npos;
-    for (auto& x : v) x = ln_gain ? 1.0f : normal(rng);
-    header += (header.size() > 1 ? "," : "") + std::string("\"") + name + "\":{\"dtype\":\"F32\",\"shape\":[" + sh +
-              "],\"data_offsets\":[" + std::to_string(data.size()) + "," + std::to_string(data.size() + 4 * n) + "]}";
-    data.append(reinterpret_cast<const char*>(v.data()), 4 * n);
-  }
-  header += "}";
-  header.append((8 - header.size() % 8) % 8, ' ');
-  std::string file(8, '\0');
-  const uint64_t len = header.size();
-  std::memcpy(file.data(), &len, 8);
-  file += header + data;
-  const std::string config =
-      "{\"model_type\":\"bert\",\"hidden_size\":" + std::to_string(s.H) + ",\"num_hidden_layers\":" +
-      std::to_string(s.L) + ",\"num_attention_heads\":" + std::to_string(s.A) + ",\"intermediate_size\":" +
-      std::to_string(s.I) + ",\"vocab_size\":" + std::to_string(kVocab) + ",\"max_position_embeddings\":512}";
-  const fs::path tok = fs::path(CREMA_SOURCE_DIR) / "tests/testdata/nn/tokenizers/bert-base-uncased";
-  std::error_code ec;
-  fs::copy_file(tok / "tokenizer.json", dir / "tokenizer.json", fs::copy_options::overwrite_existing, ec);
-  return !ec && crema::write_file_atomic((dir / "model.safetensors").string(), file) &&
-         crema::write_file_atomic((dir / "config.json").string(), config);
-}
+bool write_model(const fs::path& dir, const Size& s) { return write_random_bert(dir, s.H, s.L, s.A, s.I, kVocab); }
 
 // HF BertModel in LibTorch ops, weights copied from the safetensors file.
 class TorchBert {
@@ -218,21 +148,6 @@ std::vector<std::vector<const std::vector<int32_t>*>> batches_of(const Ids& ids,
     for (size_t i = lo; i < std::min(order.size(), lo + batch); ++i) out.back().push_back(&ids[order[i]]);
   }
   return out;
-}
-
-// User + system CPU seconds of this process so far.
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
 }
 
 }  // namespace
