@@ -2,6 +2,8 @@
 // student transformer (LibTorch builds only; docs/learn.md).
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "command.h"
 #include "crema/common/json_writer.h"
@@ -14,6 +16,9 @@ struct EncoderArgs {
   learn::DistillOptions options;
   std::string tokenizer, out, data_dir;
   bool no_dictionaries = false;
+  std::string init;                // fine-tune mode: an exported student folder
+  std::vector<std::string> pairs;  // fine-tune mode: request/offer JSONL files
+  bool epochs_given = false, batch_given = false, lr_given = false;
 };
 
 std::string command_line(const EncoderArgs& a) {
@@ -31,10 +36,53 @@ std::string command_line(const EncoderArgs& a) {
   return cmd;
 }
 
+int run_finetune(const EncoderArgs& args, const GlobalOptions& global) {
+  learn::FinetuneOptions f;
+  f.init_dir = args.init;
+  for (const auto& p : args.pairs) f.pairs_files.emplace_back(p);
+  f.out_dir = args.out;
+  f.seed = args.options.seed;
+  f.threads = global.threads;
+  if (args.epochs_given) f.epochs = args.options.epochs;
+  if (args.batch_given) f.batch_size = args.options.batch_size;
+  if (args.lr_given) f.lr = args.options.lr;
+  f.command = "crema train encoder --init " + args.init + " --out " + args.out + " --seed " +
+              std::to_string(f.seed) + " --epochs " + std::to_string(f.epochs) + " --batch-size " +
+              std::to_string(f.batch_size);
+  char lr[32];
+  std::snprintf(lr, sizeof lr, " --lr %g", f.lr);
+  f.command += lr;
+  for (const auto& p : args.pairs) f.command += " --pairs " + p;
+  ProgressBar bar(global.quiet);
+  auto report = learn::finetune_matching(f, bar.callback());
+  bar.finish();
+  if (!report) return report_error(report.error());
+  if (global.json) {
+    JsonWriter w;
+    w.begin_object().key("model_dir").value(report->model_dir.string());
+    w.key("train_pairs").value(static_cast<uint64_t>(report->train_pairs)).key("dev_pairs").value(static_cast<uint64_t>(report->dev_pairs));
+    w.key("steps").value(static_cast<uint64_t>(report->steps)).key("seconds").value(report->seconds);
+    w.key("dev_top1_before").value(report->dev_top1_before).key("dev_top1_after").value(report->dev_top1_after);
+    w.end_object();
+    std::printf("%s\n", w.str().c_str());
+  } else if (!global.quiet) {
+    std::printf("fine-tuned encoder written to %s: %zu steps (%.0f s), %zu train / %zu held-out pairs; "
+                "held-out request->offer top-1 %.3f -> %.3f\n",
+                report->model_dir.c_str(), report->steps, report->seconds, report->train_pairs, report->dev_pairs,
+                report->dev_top1_before, report->dev_top1_after);
+  }
+  return kExitOk;
+}
+
 int run_train_encoder(EncoderArgs& args, const GlobalOptions& global) {
   if (!learn::torch_available()) {
     return usage_error("crema train encoder: built without LibTorch: configure with -DCREMA_WITH_TORCH=ON");
   }
+  if (!args.init.empty() || !args.pairs.empty()) {
+    if (args.init.empty() || args.pairs.empty()) return usage_error("--init and --pairs go together (matching fine-tune)");
+    return run_finetune(args, global);
+  }
+  if (args.tokenizer.empty()) return usage_error("--tokenizer is required (a folder from `crema train tokenizer`)");
   auto& o = args.options;
   o.tokenizer_dir = args.tokenizer;
   o.out_dir = args.out;
@@ -77,7 +125,7 @@ void install_train_encoder(CLI::App& app, GlobalOptions& global, int& exit_code)
   cmd->add_option("--teacher", o.teacher, "Teacher encoder: use-lite (default) or hf:DIR");
   cmd->add_option("--student", o.student, "Student size: tiny (H256/L4), small (H384/L6), medium (H512/L8)")
       ->check(CLI::IsMember({"tiny", "small", "medium"}));
-  cmd->add_option("--tokenizer", args->tokenizer, "Tokenizer folder from `crema train tokenizer`")->required();
+  cmd->add_option("--tokenizer", args->tokenizer, "Tokenizer folder from `crema train tokenizer` (distillation)");
   cmd->add_option("--out", args->out, "Output folder (checkpoint/, teacher cache, model/)")->required();
   cmd->add_option("--data-dir", args->data_dir, "The data/ folder (default: bundled)");
   cmd->add_option("--seed", o.seed, "Seed for initialisation and shuffling (default 42)");
@@ -91,7 +139,16 @@ void install_train_encoder(CLI::App& app, GlobalOptions& global, int& exit_code)
       ->check(CLI::Range(1, 1000000));
   cmd->add_flag("--resume", o.resume, "Continue from OUT/checkpoint");
   cmd->add_flag("--no-dictionaries", args->no_dictionaries, "Leave out data/parallel/freedict (GPL data)");
-  cmd->callback([args, &global, &exit_code] { exit_code = run_train_encoder(*args, global); });
+  cmd->add_option("--init", args->init,
+                  "Matching fine-tune instead of distillation: start from this exported student folder");
+  cmd->add_option("--pairs", args->pairs, "Matching fine-tune: request/offer JSONL files (data/pairs/*.jsonl)")
+      ->check(CLI::ExistingFile);
+  cmd->callback([cmd, args, &global, &exit_code] {
+    args->epochs_given = cmd->count("--epochs") > 0;
+    args->batch_given = cmd->count("--batch-size") > 0;
+    args->lr_given = cmd->count("--lr") > 0;
+    exit_code = run_train_encoder(*args, global);
+  });
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ bool torch_available() { return false; }
 
 Result<DistillReport> train_encoder(const DistillOptions&, const ProgressFn&) { return tl::unexpected(no_torch()); }
 
+Result<FinetuneReport> finetune_matching(const FinetuneOptions&, const ProgressFn&) { return tl::unexpected(no_torch()); }
+
 Result<std::vector<float>> torch_embed(const std::filesystem::path&, const std::vector<std::string>&) {
   return tl::unexpected(no_torch());
 }

@@ -9,8 +9,11 @@
 #include <cstdio>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <sstream>
+
+#include <simdjson.h>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -608,6 +611,184 @@ Result<DistillReport> train_impl(const DistillOptions& o, const ProgressFn& prog
   return report;
 }
 
+struct LoadedStudent {
+  Student model{nullptr};
+  std::unique_ptr<nn::Tokenizer> tokenizer;
+  StudentShape shape;
+  int64_t vocab = 0, positions = 0;
+  size_t max_tokens = 0;
+};
+
+// An exported folder (config.json + model.safetensors + tokenizer) as a LibTorch student.
+Result<LoadedStudent> load_student(const std::filesystem::path& model_dir) {
+  std::ifstream in(model_dir / "config.json");
+  if (!in) return make_error(ErrorCode::kNotFound, (model_dir / "config.json").string() + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto cfg = nn::parse_hf_config(ss.str(), (model_dir / "config.json").string());
+  if (!cfg) return tl::unexpected(cfg.error());
+  LoadedStudent l;
+  l.shape = StudentShape{cfg->hidden, cfg->layers, cfg->heads, cfg->intermediate};
+  auto tok = nn::load_tokenizer(model_dir);
+  if (!tok) return tl::unexpected(tok.error());
+  l.tokenizer = std::move(*tok);
+  auto weights = nn::open_tensor_file((model_dir / "model.safetensors").string());
+  if (!weights) return tl::unexpected(weights.error());
+  l.vocab = static_cast<int64_t>(cfg->vocab);
+  l.positions = static_cast<int64_t>(cfg->max_positions);
+  l.model = Student(l.shape, l.vocab, l.positions);
+  torch::NoGradGuard guard;
+  for (auto& p : l.model->named_parameters()) {
+    auto t = (*weights)->get(hf_name(p.key()));
+    if (!t) return tl::unexpected(t.error());
+    if (static_cast<int64_t>(t->data.size()) != p.value().numel()) {
+      return make_error(ErrorCode::kCorrupt, "model.safetensors: tensor '" + hf_name(p.key()) + "' has the wrong size");
+    }
+    p.value().copy_(torch::from_blob(const_cast<float*>(t->data.data()), p.value().sizes(), torch::kFloat));
+  }
+  l.max_tokens = static_cast<size_t>(l.positions) - static_cast<size_t>(kPadId) - 1;
+  return l;
+}
+
+struct MatchPair {
+  std::string id;
+  size_t request = 0, offer = 0;
+  std::optional<size_t> negative;
+};
+
+// Request -> offer top-1 among the given pairs' offers (cosine).
+double pair_top1(Student& model, const std::vector<std::vector<int32_t>>& tokens, const std::vector<MatchPair>& pairs) {
+  if (pairs.empty()) return 0;
+  std::vector<size_t> req, off;
+  for (const auto& p : pairs) {
+    req.push_back(p.request);
+    off.push_back(p.offer);
+  }
+  namespace F = torch::nn::functional;
+  auto r = F::normalize(embed_rows(model, tokens, req), F::NormalizeFuncOptions().dim(1));
+  auto o = F::normalize(embed_rows(model, tokens, off), F::NormalizeFuncOptions().dim(1));
+  auto best = torch::matmul(r, o.t()).argmax(1);
+  auto ba = best.accessor<int64_t, 1>();
+  size_t correct = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) correct += ba[static_cast<int64_t>(i)] == static_cast<int64_t>(i);
+  return static_cast<double>(correct) / static_cast<double>(pairs.size());
+}
+
+Result<FinetuneReport> finetune_impl(const FinetuneOptions& o, const ProgressFn& progress) {
+  if (o.init_dir.empty() || o.out_dir.empty() || o.pairs_files.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "fine-tune needs --init, --pairs and --out");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  torch::manual_seed(o.seed);
+  if (o.threads > 0) torch::set_num_threads(o.threads);
+  auto loaded = load_student(o.init_dir);
+  if (!loaded) return tl::unexpected(loaded.error());
+  Student model = loaded->model;
+  const size_t max_tokens = std::min(o.max_tokens, loaded->max_tokens);
+
+  std::vector<std::vector<int32_t>> tokens;
+  auto add = [&](const std::string& raw) {
+    tokens.push_back(loaded->tokenizer->encode(one_line(text::normalize_text(raw)), max_tokens).ids);
+    return tokens.size() - 1;
+  };
+  std::vector<MatchPair> train, dev;
+  std::map<std::string, std::string> hashes;
+  for (const auto& file : o.pairs_files) {
+    auto lines = read_lines(file);
+    if (!lines) return tl::unexpected(lines.error());
+    uint64_t h = kFnvOffset;
+    simdjson::ondemand::parser parser;
+    for (size_t i = 0; i < lines->size(); ++i) {
+      const std::string& line = (*lines)[i];
+      h = fnv1a(fnv1a(h, line), "\n");
+      if (line.empty()) continue;
+      auto bad = [&](const char* why) {
+        return make_error(ErrorCode::kCorrupt, file.string() + ":" + std::to_string(i + 1) + ": " + why);
+      };
+      simdjson::padded_string padded(line);
+      simdjson::ondemand::document doc;
+      if (parser.iterate(padded).get(doc)) return bad("not JSON");
+      simdjson::ondemand::object obj;
+      if (doc.get_object().get(obj)) return bad("not a JSON object");
+      std::string id, request, offer, negative;
+      for (auto field : obj) {
+        std::string_view key, v;
+        if (field.unescaped_key().get(key)) return bad("bad key");
+        std::string* dst = key == "id" ? &id : key == "request" ? &request : key == "offer" ? &offer
+                         : key == "hard_negative" ? &negative : nullptr;
+        if (dst == nullptr) continue;
+        if (field.value().get_string().get(v)) return bad("field is not a string");
+        *dst = std::string(v);
+      }
+      if (request.empty() || offer.empty()) return bad("needs \"request\" and \"offer\"");
+      if (id.empty()) id = file.filename().string() + ":" + std::to_string(i + 1);
+      MatchPair p{id, add(request), add(offer), std::nullopt};
+      if (!negative.empty()) p.negative = add(negative);
+      (fnv1a(kFnvOffset, id) % 10 == 0 ? dev : train).push_back(std::move(p));
+    }
+    hashes[file.string()] = hex64(h);
+  }
+  if (train.empty()) return make_error(ErrorCode::kInvalidArgument, "no training pairs");
+  FinetuneReport report;
+  report.train_pairs = train.size();
+  report.dev_pairs = dev.size();
+  report.dev_top1_before = pair_top1(model, tokens, dev);
+
+  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
+  const size_t bs = static_cast<size_t>(std::max(2, o.batch_size));
+  const size_t per_epoch = (train.size() + bs - 1) / bs, total = per_epoch * static_cast<size_t>(o.epochs);
+  namespace F = torch::nn::functional;
+  model->train();
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    std::mt19937_64 rng(o.seed * 1000003ULL + static_cast<uint64_t>(epoch));
+    std::shuffle(train.begin(), train.end(), rng);
+    for (size_t b = 0; b < train.size(); b += bs) {
+      const size_t e = std::min(train.size(), b + bs);
+      if (e - b < 2) continue;
+      std::vector<size_t> req, cand;
+      for (size_t i = b; i < e; ++i) {
+        req.push_back(train[i].request);
+        cand.push_back(train[i].offer);
+      }
+      for (size_t i = b; i < e; ++i) {
+        if (train[i].negative) cand.push_back(*train[i].negative);
+      }
+      auto rb = make_batch(tokens, req), cb = make_batch(tokens, cand);
+      auto r = F::normalize(model->forward(rb.ids, rb.mask, 0.1), F::NormalizeFuncOptions().dim(1));
+      auto c = F::normalize(model->forward(cb.ids, cb.mask, 0.1), F::NormalizeFuncOptions().dim(1));
+      const int64_t n = static_cast<int64_t>(e - b);
+      auto labels = torch::arange(n, torch::kLong);
+      auto sim = torch::matmul(r, c.t()) * o.scale;  // [n, n + negatives]
+      auto loss = F::cross_entropy(sim, labels) + F::cross_entropy(sim.narrow(1, 0, n).t(), labels);
+      opt.zero_grad();
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
+      const double decay = std::max(0.0, 1.0 - static_cast<double>(report.steps) / static_cast<double>(total));
+      for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(o.lr * decay);
+      opt.step();
+      ++report.steps;
+      if (progress) progress("fine-tune", report.steps, total);
+    }
+  }
+  report.dev_top1_after = pair_top1(model, tokens, dev);
+  report.model_dir = o.out_dir;
+  if (auto s = export_model(model, loaded->shape, loaded->vocab, loaded->positions, o.init_dir, o.out_dir); !s) {
+    return tl::unexpected(s.error());
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::ifstream card_in(o.init_dir / "README.md");
+  std::stringstream card;
+  card << card_in.rdbuf();
+  card << "\n## Matching fine-tune\n\nContrastive (InfoNCE, in-batch negatives + hard negatives, both directions, scale "
+       << o.scale << "), AdamW lr " << o.lr << " linear decay, batch " << bs << ", " << o.epochs << " epochs, seed " << o.seed
+       << ", " << report.steps << " steps, " << static_cast<long>(report.seconds) << " s.\n- command: `" << o.command
+       << "`\n- pairs: " << report.train_pairs << " train, " << report.dev_pairs << " held out (1 in 10 by id)\n";
+  for (const auto& [f, h] : hashes) card << "  - " << f << " FNV-1a 64 " << h << "\n";
+  card << "- held-out request -> offer top-1: " << report.dev_top1_before << " before, " << report.dev_top1_after << " after\n";
+  if (auto s = write_file_atomic((o.out_dir / "README.md").string(), card.str()); !s) return tl::unexpected(s.error());
+  return report;
+}
+
 }  // namespace
 
 bool torch_available() { return true; }
@@ -622,42 +803,27 @@ Result<DistillReport> train_encoder(const DistillOptions& options, const Progres
 
 Result<std::vector<float>> torch_embed(const std::filesystem::path& model_dir, const std::vector<std::string>& texts) {
   try {
-    std::ifstream in(model_dir / "config.json");
-    if (!in) return make_error(ErrorCode::kNotFound, (model_dir / "config.json").string() + ": cannot open");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto cfg = nn::parse_hf_config(ss.str(), (model_dir / "config.json").string());
-    if (!cfg) return tl::unexpected(cfg.error());
-    StudentShape shape{cfg->hidden, cfg->layers, cfg->heads, cfg->intermediate};
-    auto tok = nn::load_tokenizer(model_dir);
-    if (!tok) return tl::unexpected(tok.error());
-    auto weights = nn::open_tensor_file((model_dir / "model.safetensors").string());
-    if (!weights) return tl::unexpected(weights.error());
-    const int64_t positions = static_cast<int64_t>(cfg->max_positions);
-    Student model(shape, static_cast<int64_t>(cfg->vocab), positions);
-    {
-      torch::NoGradGuard guard;
-      for (auto& p : model->named_parameters()) {
-        auto t = (*weights)->get(hf_name(p.key()));
-        if (!t) return tl::unexpected(t.error());
-        if (static_cast<int64_t>(t->data.size()) != p.value().numel()) {
-          return make_error(ErrorCode::kCorrupt, "model.safetensors: tensor '" + hf_name(p.key()) + "' has the wrong size");
-        }
-        p.value().copy_(torch::from_blob(const_cast<float*>(t->data.data()), p.value().sizes(), torch::kFloat));
-      }
-    }
-    const size_t max_tokens = static_cast<size_t>(positions) - static_cast<size_t>(kPadId) - 1;
+    auto loaded = load_student(model_dir);
+    if (!loaded) return tl::unexpected(loaded.error());
     std::vector<std::vector<int32_t>> tokens;
     std::vector<size_t> rows;
     for (const auto& t : texts) {
       rows.push_back(tokens.size());
-      tokens.push_back((*tok)->encode(t, max_tokens).ids);
+      tokens.push_back(loaded->tokenizer->encode(t, loaded->max_tokens).ids);
     }
-    auto out = embed_rows(model, tokens, rows);
+    auto out = embed_rows(loaded->model, tokens, rows);
     out = torch::nn::functional::normalize(out, torch::nn::functional::NormalizeFuncOptions().dim(1));
     return to_vector(out);
   } catch (const std::exception& e) {
     return tl::unexpected(torch_error("torch_embed", e));
+  }
+}
+
+Result<FinetuneReport> finetune_matching(const FinetuneOptions& options, const ProgressFn& progress) {
+  try {
+    return finetune_impl(options, progress);
+  } catch (const std::exception& e) {
+    return tl::unexpected(torch_error("fine-tune", e));
   }
 }
 

@@ -89,6 +89,34 @@ struct DistillReport {
 
 Result<DistillReport> train_encoder(const DistillOptions& options, const ProgressFn& progress = {});
 
+// Matching fine-tune (issue 10 item 2): contrastive training of an exported student on
+// request↔offer pairs with in-batch negatives (InfoNCE over cosine × scale, both directions;
+// a pair's optional "hard_negative" offer joins the candidates). Pairs files are JSONL with
+// "id", "request", "offer" and optional "hard_negative"; 1 pair in 10 (FNV-1a of the id) is
+// held out to measure request→offer top-1 among the held-out offers before and after.
+struct FinetuneOptions {
+  std::filesystem::path init_dir;                  // an exported student folder (OUT/model)
+  std::vector<std::filesystem::path> pairs_files;  // JSONL pairs
+  std::filesystem::path out_dir;                   // the fine-tuned folder is written here
+  uint64_t seed = 42;
+  int threads = 0;
+  int epochs = 4;
+  int batch_size = 32;
+  double lr = 5e-5;
+  double scale = 20;        // cosine similarity multiplier (temperature 1/scale)
+  size_t max_tokens = 128;
+  std::string command;
+};
+
+struct FinetuneReport {
+  size_t train_pairs = 0, dev_pairs = 0, steps = 0;
+  double seconds = 0;
+  double dev_top1_before = 0, dev_top1_after = 0;  // request -> offer among held-out pairs
+  std::filesystem::path model_dir;
+};
+
+Result<FinetuneReport> finetune_matching(const FinetuneOptions& options, const ProgressFn& progress = {});
+
 // Embeds texts with LibTorch from an exported folder (the student's own forward pass, mean
 // pooling, L2-normalised), out.size() == texts.size() * hidden. For parity checks against
 // crema's engine; kUnsupported without LibTorch.

@@ -95,6 +95,41 @@ TEST(DistillSmoke, TrainsExportsAndMatchesEngine) {
   EXPECT_LE(max_diff, 1e-4f);
   RecordProperty("max_abs_diff", std::to_string(max_diff));
 
+  // Matching fine-tune on request/offer pairs from the exported folder.
+  std::string pairs;
+  const char* kReq[] = {"we need clean water", "family needs a place to sleep", "children need medicine",
+                        "need a ride to the shelter", "no food since yesterday"};
+  const char* kOff[] = {"free bottled water at the school", "spare room for a family tonight",
+                        "pharmacy open and refilling prescriptions", "volunteers driving people to the shelter",
+                        "hot meals served at the church"};
+  for (int rep = 0; rep < 4; ++rep) {
+    for (int i = 0; i < 5; ++i) {
+      pairs += "{\"id\":\"p" + std::to_string(rep) + "-" + std::to_string(i) + "\",\"request\":\"" + kReq[i] + " " +
+               std::to_string(rep) + "\",\"offer\":\"" + kOff[i] + "\",\"hard_negative\":\"" + kOff[(i + 1) % 5] + "\"}\n";
+    }
+  }
+  testing::write_text(data / "pairs.jsonl", pairs);
+  FinetuneOptions f;
+  f.init_dir = r->model_dir;
+  f.pairs_files = {data / "pairs.jsonl"};
+  f.out_dir = data / "matcher";
+  f.threads = 1;
+  f.epochs = 2;
+  f.batch_size = 5;
+  f.lr = 1e-4;
+  auto ft = finetune_matching(f);
+  ASSERT_TRUE(ft.has_value()) << ft.error().message;
+  EXPECT_EQ(ft->train_pairs + ft->dev_pairs, 20u);
+  EXPECT_GT(ft->steps, 0u);
+  auto ft_enc = embed::make_encoder("hf:" + f.out_dir.string());
+  ASSERT_TRUE(ft_enc.has_value()) << ft_enc.error().message;
+  testing::write_text(data / "bad_pairs.jsonl", "{\"id\":\"x\",\"request\":\"only a request\"}\n");
+  f.pairs_files = {data / "bad_pairs.jsonl"};
+  auto bad = finetune_matching(f);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(bad.error().message.find("bad_pairs.jsonl:1"), std::string::npos) << bad.error().message;
+
   // Resume from the final checkpoint: nothing left to train, same export.
   o.resume = true;
   auto again = train_encoder(o);
