@@ -2,6 +2,7 @@
 // labels, disputes, the validation sample and the report.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -594,7 +595,8 @@ std::string ValidationSummary::to_text() const {
   t += "raw agreement " + fixed(agreement.raw) + ", Cohen's kappa " + fixed(agreement.kappa) + "\n";
   t += "kappa one-vs-rest:";
   for (size_t c = 0; c < kNumLabels; ++c) {
-    t += " " + std::string(label_name(static_cast<Label>(c))) + " " + fixed(agreement.kappa_per_class[c]);
+    const double k = agreement.kappa_per_class[c];
+    t += " " + std::string(label_name(static_cast<Label>(c))) + " " + (std::isnan(k) ? std::string("n/a") : fixed(k));
   }
   t += "\nconfusion (rows: kept label, columns: person's label; request, offer, request_and_offer, irrelevant)\n";
   for (size_t i = 0; i < kNumLabels; ++i) {

@@ -72,7 +72,8 @@ Result<Agreement> agreement(std::span<const Label> a, std::span<const Label> b) 
     for (size_t i = 0; i < kNumLabels; ++i) {
       for (size_t j = 0; j < kNumLabels; ++j) binary[i == c ? 1 : 0][j == c ? 1 : 0] += out.confusion[i][j];
     }
-    out.kappa_per_class[c] = cohens_kappa(binary);
+    // A class neither side used has no one-vs-rest kappa (pe = po = 1): NaN, written as null.
+    out.kappa_per_class[c] = binary[1][1] + binary[1][0] + binary[0][1] == 0 ? std::nan("") : cohens_kappa(binary);
   }
   return out;
 }

@@ -116,7 +116,8 @@ struct Agreement {
   int64_t n = 0;
   double raw = 0.0;    // share of posts with the same label
   double kappa = 0.0;  // 4-class Cohen's kappa; 1 when both labellings use one same class only
-  std::array<double, kNumLabels> kappa_per_class{};  // one-vs-rest, indexed by Label
+  // One-vs-rest, indexed by Label; NaN for a class neither labelling uses (JSON null).
+  std::array<double, kNumLabels> kappa_per_class{};
   std::array<std::array<int64_t, kNumLabels>, kNumLabels> confusion{};  // [a][b]
 };
 // a and b have the same length and hold no kUnknown (kInvalidArgument otherwise).

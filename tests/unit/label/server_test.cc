@@ -397,6 +397,8 @@ TEST_F(LabelRunTest, ValidationAgainstAPersonsLabels) {
   EXPECT_NEAR(v->agreement.kappa, 0.5, 1e-12);
   EXPECT_NE(read_text(dir_ / "out" / "validation.json").find("\"kappa\":0.5"), std::string::npos);
   EXPECT_NE(read_text(dir_ / "out" / "validation.txt").find("Cohen's kappa 0.500"), std::string::npos);
+  EXPECT_NE(read_text(dir_ / "out" / "validation.json").find("\"request_and_offer\":null"), std::string::npos);
+  EXPECT_NE(read_text(dir_ / "out" / "validation.txt").find("request_and_offer n/a"), std::string::npos);
 
   std::ofstream(validated) << "{\"id\":\"p1\",\"label\":\"request\"}\n{\"id\":\"p2\",\"label\":\"maybe\"}\n";
   auto bad = validate_labels(labels, validated.string());

@@ -1,5 +1,6 @@
 // Cohen's kappa, sample size and the stratified draw, against hand-computed values.
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -41,6 +42,16 @@ TEST(KappaTest, FourClassAgreementByHand) {
   EXPECT_DOUBLE_EQ(r->kappa_per_class[2], 1.0);  // request_and_offer: both agree on the one post
   // Irrelevant: a 4, b 5, both 4: po = 0.9, pe = (4*5 + 6*5)/100 = 0.5, kappa = 0.8.
   EXPECT_NEAR(r->kappa_per_class[3], 0.8, 1e-12);
+}
+
+TEST(KappaTest, ClassNeitherSideUsesHasNoKappa) {
+  const std::vector<Label> a = {Label::kRequest, Label::kIrrelevant, Label::kIrrelevant};
+  const std::vector<Label> b = {Label::kRequest, Label::kIrrelevant, Label::kRequest};
+  auto r = agreement(a, b);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(std::isnan(r->kappa_per_class[static_cast<size_t>(Label::kOffer)]));
+  EXPECT_TRUE(std::isnan(r->kappa_per_class[static_cast<size_t>(Label::kRequestAndOffer)]));
+  EXPECT_FALSE(std::isnan(r->kappa_per_class[static_cast<size_t>(Label::kRequest)]));
 }
 
 TEST(KappaTest, RejectsMismatchedOrUnknown) {
