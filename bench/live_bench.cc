@@ -3,12 +3,16 @@
 // transaction per batch, events) on a synthetic 30-day stream over 40 towns.
 //
 //   build/<dir>/bench/live_bench [--benchmark_filter=Live]
-// Arg: posts per ingest() call. Counters: posts/s (items_per_second), events per post.
-// The store lives under $TMPDIR (default /tmp).
+// Arg: posts per ingest() call. Counters: posts/s (items_per_second), events per post. CPU
+// is the whole process's (all threads). The store lives under $TMPDIR (default /tmp).
+// CREMA_LIVE_BENCH_DUMP=PATH writes every ingest result and event (JSONL, with ids) to
+// PATH.<batch>, so a change can be checked to leave the results byte-identical:
+//   CREMA_LIVE_BENCH_DUMP=/tmp/before live_bench; …; cmp /tmp/before.1024 /tmp/after.1024
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -55,6 +59,9 @@ void BM_LiveIngest(benchmark::State& state) {
   static const std::vector<Post> posts = stream();
   const auto batch = static_cast<size_t>(state.range(0));
   const char* tmp = std::getenv("TMPDIR");
+  const char* dump_path = std::getenv("CREMA_LIVE_BENCH_DUMP");
+  std::ofstream dump;
+  if (dump_path != nullptr && *dump_path != '\0') dump.open(std::string(dump_path) + "." + std::to_string(batch));
   uint64_t events = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -79,6 +86,13 @@ void BM_LiveIngest(benchmark::State& state) {
         break;
       }
       events += report->events.size();
+      if (dump.is_open()) {
+        for (const IngestResult& r : report->results) {
+          dump << "{\"result\":\"" << r.id << "\",\"outcome\":\"" << ingest_outcome_name(r.outcome) << "\",\"label\":\""
+               << label_name(r.label) << "\",\"duplicate_of\":\"" << r.duplicate_of.value_or("") << "\"}\n";
+        }
+        for (const MatchEvent& e : report->events) dump << e.to_json() << '\n';
+      }
     }
     state.PauseTiming();
     live->reset();
@@ -90,7 +104,7 @@ void BM_LiveIngest(benchmark::State& state) {
   state.counters["events_per_post"] =
       static_cast<double>(events) / static_cast<double>(state.iterations() * posts.size());
 }
-BENCHMARK(BM_LiveIngest)->Arg(64)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_LiveIngest)->Arg(64)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Iterations(1);
 
 }  // namespace
 }  // namespace crema::engine
