@@ -3,7 +3,9 @@
 // transaction per batch, events) on a synthetic 30-day stream over 40 towns.
 //
 //   build/<dir>/bench/live_bench [--benchmark_filter=Live]
-// Arg: posts per ingest() call. Counters: posts/s (items_per_second), events per post. CPU
+// BM_LiveIngest calls ingest() (each batch waits for its commit), BM_LiveSubmit calls
+// submit() (each batch's commit overlaps the next batch) and flush() at the end.
+// Arg: posts per call. Counters: posts/s (items_per_second), events per post. CPU
 // is the whole process's (all threads). The store lives under $TMPDIR (default /tmp).
 // CREMA_LIVE_BENCH_DUMP=PATH writes every ingest result and event (JSONL, with ids) to
 // PATH.<batch>, so a change can be checked to leave the results byte-identical:
@@ -55,13 +57,23 @@ std::vector<Post> stream() {
   return posts;
 }
 
-void BM_LiveIngest(benchmark::State& state) {
+void dump_report(std::ofstream& dump, const IngestReport& report) {
+  for (const IngestResult& r : report.results) {
+    dump << "{\"result\":\"" << r.id << "\",\"outcome\":\"" << ingest_outcome_name(r.outcome) << "\",\"label\":\""
+         << label_name(r.label) << "\",\"duplicate_of\":\"" << r.duplicate_of.value_or("") << "\"}\n";
+  }
+  for (const MatchEvent& e : report.events) dump << e.to_json() << '\n';
+}
+
+void run_live(benchmark::State& state, bool pipelined) {
   static const std::vector<Post> posts = stream();
   const auto batch = static_cast<size_t>(state.range(0));
   const char* tmp = std::getenv("TMPDIR");
   const char* dump_path = std::getenv("CREMA_LIVE_BENCH_DUMP");
   std::ofstream dump;
-  if (dump_path != nullptr && *dump_path != '\0') dump.open(std::string(dump_path) + "." + std::to_string(batch));
+  if (dump_path != nullptr && *dump_path != '\0') {
+    dump.open(std::string(dump_path) + (pipelined ? ".submit." : ".") + std::to_string(batch));
+  }
   uint64_t events = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -79,20 +91,29 @@ void BM_LiveIngest(benchmark::State& state) {
       return;
     }
     state.ResumeTiming();
-    for (size_t i = 0; i < posts.size(); i += batch) {
-      auto report = (*live)->ingest(std::span(posts).subspan(i, std::min(batch, posts.size() - i)));
-      if (!report) {
-        state.SkipWithError(report.error().message.c_str());
-        break;
+    const auto take = [&](const IngestReport& report) {
+      events += report.events.size();
+      if (dump.is_open()) dump_report(dump, report);
+    };
+    bool ok = true;
+    for (size_t i = 0; ok && i < posts.size(); i += batch) {
+      const auto part = std::span(posts).subspan(i, std::min(batch, posts.size() - i));
+      if (pipelined) {
+        auto reports = (*live)->submit(part);
+        ok = reports.has_value();
+        if (!ok) state.SkipWithError(reports.error().message.c_str());
+        for (const IngestReport& r : reports.value_or(std::vector<IngestReport>{})) take(r);
+      } else {
+        auto report = (*live)->ingest(part);
+        ok = report.has_value();
+        if (!ok) state.SkipWithError(report.error().message.c_str());
+        if (ok) take(*report);
       }
-      events += report->events.size();
-      if (dump.is_open()) {
-        for (const IngestResult& r : report->results) {
-          dump << "{\"result\":\"" << r.id << "\",\"outcome\":\"" << ingest_outcome_name(r.outcome) << "\",\"label\":\""
-               << label_name(r.label) << "\",\"duplicate_of\":\"" << r.duplicate_of.value_or("") << "\"}\n";
-        }
-        for (const MatchEvent& e : report->events) dump << e.to_json() << '\n';
-      }
+    }
+    if (ok && pipelined) {
+      auto reports = (*live)->flush();
+      if (!reports) state.SkipWithError(reports.error().message.c_str());
+      for (const IngestReport& r : reports.value_or(std::vector<IngestReport>{})) take(r);
     }
     state.PauseTiming();
     live->reset();
@@ -104,7 +125,10 @@ void BM_LiveIngest(benchmark::State& state) {
   state.counters["events_per_post"] =
       static_cast<double>(events) / static_cast<double>(state.iterations() * posts.size());
 }
+void BM_LiveIngest(benchmark::State& state) { run_live(state, false); }
+void BM_LiveSubmit(benchmark::State& state) { run_live(state, true); }
 BENCHMARK(BM_LiveIngest)->Arg(64)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Iterations(1);
+BENCHMARK(BM_LiveSubmit)->Arg(64)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Iterations(1);
 
 }  // namespace
 }  // namespace crema::engine

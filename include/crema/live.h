@@ -13,9 +13,16 @@
 // and decay profiles, plus lateness_ms, before the clock), with their embeddings
 // (dim * 4 bytes each), plus the near-duplicate index of every stored original.
 //
-// Threads: one writer at a time (ingest, advance_clock, record_decision are serialised by
-// an internal mutex); the read accessors (matches_of, stats) may be called concurrently
-// from any thread while a batch is processed, and see the state before or after a batch.
+// Threads: one writer at a time (ingest, submit, flush, advance_clock, record_decision are
+// serialised by an internal mutex); the read accessors (matches_of, stats) may be called
+// concurrently from any thread while a batch is processed, and see the state before or
+// after a batch (with submit(): possibly a batch whose transaction is still in flight).
+//
+// Pipelining: ingest() matches a batch and then waits for its transaction (and fsync).
+// submit() returns once the batch is matched and its transaction handed to a writer
+// thread, so that transaction overlaps the next batch's work (docs/live.md, Throughput);
+// a batch's report is only handed out after its commit. Results, events and event ids are
+// the same either way.
 #pragma once
 
 #include <cstdint>
@@ -120,8 +127,23 @@ class LivePipeline {
   // are reported as duplicate, near-duplicates are stored and linked but not matched; the
   // rest go through the per-post stages and matching. One transaction. An error
   // (kIoError, kCorrupt) means nothing of the batch was stored and memory is as before.
+  // Waits for a batch still in flight from submit() first (its report is kept for the next
+  // submit() or flush(); an error of its write is returned here, see submit()).
   Result<IngestReport> ingest(std::span<const Post> posts, std::span<const ingest::Reject> rejects = {});
 
+  // Pipelined ingest: does what ingest() does up to the store transaction, waits for the
+  // previous submitted batch's transaction, then starts this batch's transaction on a
+  // writer thread and returns. Returns the reports of the batches committed since the last
+  // submit()/flush(), in submission order (usually the previous batch's; empty on the first
+  // call). At most one batch is in flight, so a crash loses at most the batch whose report
+  // was not yet returned. Errors: as ingest(); an error while a batch was in flight means
+  // neither that batch nor this one was stored, and memory is rebuilt from the store (as
+  // after the last returned report). Call flush() to collect the last report before close().
+  Result<std::vector<IngestReport>> submit(std::span<const Post> posts, std::span<const ingest::Reject> rejects = {});
+  // Waits for the batch in flight; returns the reports not yet returned (as submit()).
+  Result<std::vector<IngestReport>> flush();
+
+  // advance_clock, record_decision and close wait for a batch in flight first.
   // Moves the clock to max(clock, now_ms) and expires what fell out of the window
   // (status_change events for requests). For servers whose stream pauses.
   Result<std::vector<MatchEvent>> advance_clock(int64_t now_ms);
@@ -134,7 +156,8 @@ class LivePipeline {
   std::vector<store::StoredMatch> matches_of(const std::string& request_id) const;
   LiveStats stats() const;
 
-  // Finishes the run with a summary. Further calls return kInvalidArgument.
+  // Finishes the run with a summary (a report still unreturned by flush() is dropped; its
+  // batch is stored). Further calls return kInvalidArgument.
   Status close();
 
  private:

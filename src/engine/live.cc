@@ -10,17 +10,22 @@
 //   D. the new requests join the request index.
 // Then posts whose window has passed on the clock leave memory (requests become expired),
 // and everything is written in one store transaction. If that write fails, memory is
-// rebuilt from the store, so memory never holds what the store does not.
+// rebuilt from the store, so memory never holds what the store does not for long.
+// submit() runs that transaction on a writer thread while the next batch is matched; the
+// next batch's id lookups then go through a second connection (WAL: it reads the last
+// commit) plus the ids of the batch in flight.
 #include "crema/live.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "crema/common/json_writer.h"
 #include "crema/common/parallel.h"
@@ -70,10 +75,13 @@ store::RequestStatus payload_from(const std::string& payload) {
       .value_or(store::RequestStatus::kOpen);
 }
 
-// MatchEvents for the store's expiry status_change events. The store skips requests that
-// were no longer open, so each event is paired with its id by its payload.
+// MatchEvents for the store's expiry status_change events. The store writes them in the
+// order of `expired`, skipping requests that were no longer open, so each event is paired
+// with its id by its payload in one forward walk.
 std::vector<MatchEvent> expiry_events(const std::vector<store::Event>& stored, const std::vector<std::string>& expired) {
   std::vector<MatchEvent> out;
+  size_t next = 0;
+  std::string key;
   for (const store::Event& se : stored) {
     MatchEvent e;
     e.type = store::EventType::kStatusChange;
@@ -82,11 +90,13 @@ std::vector<MatchEvent> expiry_events(const std::vector<store::Event>& stored, c
     e.to = store::RequestStatus::kExpired;
     e.reason = "expired";
     e.at_ms = se.at_ms;
-    for (const auto& id : expired) {
-      std::string key = "{\"request_id\":";
-      append_json_string(key, id);
-      if (se.payload_json.starts_with(key + ",")) {
-        e.request_id = id;
+    for (size_t k = next; k < expired.size(); ++k) {
+      key = "{\"request_id\":";
+      append_json_string(key, expired[k]);
+      key += ',';
+      if (se.payload_json.starts_with(key)) {
+        e.request_id = expired[k];
+        next = k + 1;
         break;
       }
     }
@@ -168,10 +178,39 @@ struct LivePipeline::Impl {
     std::vector<std::string> top_ids;     // offer ids of top
   };
 
+  // A matched batch and its store transaction (in flight on the writer thread after
+  // submit()). Owns everything the transaction reads.
+  struct Pending {
+    IngestReport report;  // events without ids until the commit
+    std::vector<store::ProcessedPost> batch;
+    std::vector<store::Store::Reject> reject_rows;
+    std::vector<store::RequestTopN> top_lists;
+    std::vector<store::NewEvent> events;
+    std::vector<std::string> expired;
+    std::unordered_set<std::string> ids;  // ids this batch stores
+    int64_t at_ms = 0;
+    int64_t old_clock = 0;  // the clock before the batch, restored if the write fails
+    std::future<Result<store::Store::LiveBatchResult>> written;
+
+    store::Store::LiveBatch view() const {
+      store::Store::LiveBatch w;
+      w.posts = batch;
+      w.rejects = reject_rows;
+      w.top_n = top_lists;
+      w.expired_requests = expired;
+      w.events = events;
+      w.at_ms = at_ms;
+      return w;
+    }
+  };
+
   LiveOptions options;
   std::string db_path;
   std::unique_ptr<Processor> processor;
   std::unique_ptr<store::Store> db;
+  std::unique_ptr<store::Store> lookups;  // id lookups, while the writer thread may hold db
+  std::unique_ptr<Pending> in_flight;     // submitted, transaction not yet collected
+  std::vector<IngestReport> completed;    // committed, report not yet returned
   int64_t run_id = 0;
   bool closed = false;
   int threads = 1;
@@ -328,6 +367,45 @@ struct LivePipeline::Impl {
     request_index.erase(key);
     if (!offers.contains(key)) posts.erase(it);
   }
+
+  // After a failed write: memory back to what the store holds.
+  Status restore(int64_t old_clock) {
+    std::unique_lock lock(state);
+    clock = old_clock;
+    return rebuild();
+  }
+
+  // The report of a committed batch: event ids, expiry events, counters.
+  IngestReport finish(Pending& p, const store::Store::LiveBatchResult& written) {
+    std::unique_lock lock(state);
+    std::vector<MatchEvent>& events_out = p.report.events;
+    for (size_t i = 0; i < events_out.size(); ++i) events_out[i].event_id = written.event_ids[i];
+    for (MatchEvent& e : expiry_events(written.status_events, p.expired)) events_out.push_back(std::move(e));
+    stats.stored += written.counts.inserted;
+    for (const auto& r : p.report.results) {
+      if (r.outcome == IngestOutcome::kDuplicate) ++stats.duplicates;
+      if (r.outcome == IngestOutcome::kRejected) ++stats.rejected;
+    }
+    stats.events += events_out.size();
+    stats.expired += written.status_events.size();
+    return std::move(p.report);
+  }
+
+  // Waits for the batch in flight: its report joins `completed`, or memory is rebuilt and
+  // its error returned.
+  Status settle() {
+    if (!in_flight) return {};
+    std::unique_ptr<Pending> p = std::move(in_flight);
+    auto written = p->written.get();
+    if (!written) {
+      if (auto rebuilt = restore(p->old_clock); !rebuilt) return rebuilt;
+      return tl::unexpected(written.error());
+    }
+    completed.push_back(finish(*p, *written));
+    return {};
+  }
+
+  Result<std::unique_ptr<Pending>> prepare(std::span<const Post> input, std::span<const ingest::Reject> rejects);
 };
 
 LivePipeline::LivePipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -366,6 +444,9 @@ Result<std::unique_ptr<LivePipeline>> LivePipeline::open(const std::string& db_p
   auto db = store::Store::open(db_path);
   if (!db) return tl::unexpected(db.error());
   impl->db = std::move(*db);
+  auto lookups = store::Store::open(db_path);
+  if (!lookups) return tl::unexpected(lookups.error());
+  impl->lookups = std::move(*lookups);
 
   JsonWriter config;
   config.begin_object();
@@ -386,20 +467,27 @@ Result<std::unique_ptr<LivePipeline>> LivePipeline::open(const std::string& db_p
   return std::unique_ptr<LivePipeline>(new LivePipeline(std::move(impl)));
 }
 
-Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span<const ingest::Reject> rejects) {
-  Impl& m = *impl_;
-  std::lock_guard writer(m.writer);
-  if (m.closed) return make_error(ErrorCode::kInvalidArgument, "live: the pipeline is closed");
-  IngestReport report;
+// Everything of a batch up to its store transaction: memory holds the batch afterwards. A
+// batch may be in flight meanwhile (it must not touch db). On an error after the
+// near-duplicate index took the batch, memory is rebuilt (after settling the batch in
+// flight, whose report then waits in `completed`).
+Result<std::unique_ptr<LivePipeline::Impl::Pending>> LivePipeline::Impl::prepare(std::span<const Post> input,
+                                                                                 std::span<const ingest::Reject> rejects) {
+  Impl& m = *this;
+  auto pending = std::make_unique<Pending>();
+  Pending& pend = *pending;
+  IngestReport& report = pend.report;
   report.results.resize(input.size());
 
-  // Validation and repeated ids.
+  // Validation and repeated ids (the batch in flight counts as stored).
   std::vector<std::string> ids;
+  ids.reserve(input.size());
   for (const Post& post : input) ids.push_back(post.id);
-  auto known = m.db->has_posts(ids);
+  auto known = m.lookups->has_posts(ids);
   if (!known) return tl::unexpected(known.error());
-  std::unordered_set<std::string> seen;
-  std::vector<store::ProcessedPost> batch;
+  std::unordered_set<std::string>& seen = pend.ids;
+  std::vector<store::ProcessedPost>& batch = pend.batch;
+  batch.reserve(input.size());
   std::vector<size_t> result_of;  // batch index -> results index
   for (size_t i = 0; i < input.size(); ++i) {
     const Post& post = input[i];
@@ -411,7 +499,7 @@ Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span
     } else if (post.created_at_ms == 0) {
       r.outcome = IngestOutcome::kRejected;
       r.reason = "missing created_at (live matching needs the post's time)";
-    } else if ((*known)[i] || !seen.insert(post.id).second) {
+    } else if ((*known)[i] || (m.in_flight && m.in_flight->ids.contains(post.id)) || !seen.insert(post.id).second) {
       r.outcome = IngestOutcome::kDuplicate;
       r.reason = "id already stored";
     } else {
@@ -420,7 +508,7 @@ Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span
       result_of.push_back(i);
     }
   }
-  std::vector<store::Store::Reject> reject_rows;
+  std::vector<store::Store::Reject>& reject_rows = pend.reject_rows;
   for (const auto& r : rejects) reject_rows.push_back({r.source.file, r.source.line, r.id, r.reason, r.excerpt});
   for (size_t i = 0; i < input.size(); ++i) {
     const IngestResult& r = report.results[i];
@@ -436,12 +524,13 @@ Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span
   for (auto& p : batch) p.duplicate_of = m.dedup->add(p.post.id, p.post.text);
   m.processor->process_labels(batch, m.threads);
   if (auto st = m.processor->embed(batch, m.threads); !st) {
-    if (auto rebuilt = m.rebuild(); !rebuilt) return tl::unexpected(rebuilt.error());
+    if (auto settled = m.settle(); !settled) return tl::unexpected(st.error());  // settle rebuilt memory
+    if (auto rebuilt = m.restore(m.clock); !rebuilt) return tl::unexpected(rebuilt.error());
     return tl::unexpected(st.error());
   }
 
-  std::unique_lock state(m.state);
-  const int64_t old_clock = m.clock;
+  std::unique_lock lock(m.state);
+  pend.old_clock = m.clock;
   // New posts in memory, in batch order.
   std::vector<uint64_t> new_requests, new_offers;
   std::vector<uint64_t> batch_keys(batch.size());
@@ -463,7 +552,6 @@ Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span
   }
   m.clock = m.now_clock(m.clock);
   const match::MatchParams& params = m.options.match;
-  const size_t dim = m.dim;
 
   // A. New offers join the offer index.
   for (uint64_t key : new_offers) {
@@ -512,8 +600,8 @@ Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span
     }
   });
 
-  std::vector<store::NewEvent> events;
-  std::vector<MatchEvent> match_events;
+  std::vector<store::NewEvent>& events = pend.events;
+  std::vector<MatchEvent>& match_events = report.events;
   std::unordered_set<uint64_t> changed;
   for (size_t i = 0; i < new_requests.size(); ++i) {
     const Impl::Live& req = m.posts.at(new_requests[i]);
@@ -600,7 +688,7 @@ Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span
   }
 
   // Top-n lists to store (before eviction, so a request leaving now keeps its final list).
-  std::vector<store::RequestTopN> top_lists;
+  std::vector<store::RequestTopN>& top_lists = pend.top_lists;
   std::vector<uint64_t> changed_sorted(changed.begin(), changed.end());
   std::sort(changed_sorted.begin(), changed_sorted.end());
   for (uint64_t key : changed_sorted) {
@@ -608,38 +696,60 @@ Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span
     top_lists.push_back({id, m.stored_top(id, m.requests.at(key))});
   }
   for (const auto& e : match_events) events.push_back({e.type, e.payload_json(), e.at_ms});
-  const std::vector<std::string> expired = m.evict();
+  pend.expired = m.evict();
+  pend.at_ms = m.clock;
+  return pending;
+}
 
-  store::Store::LiveBatch write;
-  write.posts = batch;
-  write.rejects = reject_rows;
-  write.top_n = top_lists;
-  write.expired_requests = expired;
-  write.events = events;
-  write.at_ms = m.clock;
-  auto written = m.db->write_live_batch(m.run_id, write);
+Result<IngestReport> LivePipeline::ingest(std::span<const Post> input, std::span<const ingest::Reject> rejects) {
+  Impl& m = *impl_;
+  std::lock_guard writer(m.writer);
+  if (m.closed) return make_error(ErrorCode::kInvalidArgument, "live: the pipeline is closed");
+  if (auto settled = m.settle(); !settled) return tl::unexpected(settled.error());
+  auto pending = m.prepare(input, rejects);
+  if (!pending) return tl::unexpected(pending.error());
+  Impl::Pending& p = **pending;
+  auto written = m.db->write_live_batch(m.run_id, p.view());
   if (!written) {
-    m.clock = old_clock;
-    if (auto rebuilt = m.rebuild(); !rebuilt) return tl::unexpected(rebuilt.error());
+    if (auto rebuilt = m.restore(p.old_clock); !rebuilt) return tl::unexpected(rebuilt.error());
     return tl::unexpected(written.error());
   }
-  for (size_t i = 0; i < match_events.size(); ++i) match_events[i].event_id = written->event_ids[i];
-  for (MatchEvent& e : expiry_events(written->status_events, expired)) match_events.push_back(std::move(e));
-  m.stats.stored += written->counts.inserted;
-  for (const auto& r : report.results) {
-    if (r.outcome == IngestOutcome::kDuplicate) ++m.stats.duplicates;
-    if (r.outcome == IngestOutcome::kRejected) ++m.stats.rejected;
-  }
-  m.stats.events += match_events.size();
-  m.stats.expired += written->status_events.size();
-  report.events = std::move(match_events);
-  return report;
+  return m.finish(p, *written);
+}
+
+Result<std::vector<IngestReport>> LivePipeline::submit(std::span<const Post> input,
+                                                       std::span<const ingest::Reject> rejects) {
+  Impl& m = *impl_;
+  std::lock_guard writer(m.writer);
+  if (m.closed) return make_error(ErrorCode::kInvalidArgument, "live: the pipeline is closed");
+  // Matching this batch overlaps the previous batch's transaction.
+  auto pending = m.prepare(input, rejects);
+  if (!pending) return tl::unexpected(pending.error());
+  // If the batch in flight failed, settle() rebuilt memory from the store, which drops
+  // this batch too.
+  if (auto settled = m.settle(); !settled) return tl::unexpected(settled.error());
+  m.in_flight = std::move(*pending);
+  Impl::Pending* p = m.in_flight.get();
+  store::Store* db = m.db.get();
+  const int64_t run_id = m.run_id;
+  m.in_flight->written =
+      std::async(std::launch::async, [db, run_id, p] { return db->write_live_batch(run_id, p->view()); });
+  return std::exchange(m.completed, {});
+}
+
+Result<std::vector<IngestReport>> LivePipeline::flush() {
+  Impl& m = *impl_;
+  std::lock_guard writer(m.writer);
+  if (m.closed) return make_error(ErrorCode::kInvalidArgument, "live: the pipeline is closed");
+  if (auto settled = m.settle(); !settled) return tl::unexpected(settled.error());
+  return std::exchange(m.completed, {});
 }
 
 Result<std::vector<MatchEvent>> LivePipeline::advance_clock(int64_t now_ms) {
   Impl& m = *impl_;
   std::lock_guard writer(m.writer);
   if (m.closed) return make_error(ErrorCode::kInvalidArgument, "live: the pipeline is closed");
+  if (auto settled = m.settle(); !settled) return tl::unexpected(settled.error());
   std::unique_lock state(m.state);
   const int64_t old_clock = m.clock;
   m.clock = m.now_clock(std::max(m.clock, now_ms));
@@ -665,6 +775,7 @@ Result<std::optional<MatchEvent>> LivePipeline::record_decision(const store::Dec
   Impl& m = *impl_;
   std::lock_guard writer(m.writer);
   if (m.closed) return make_error(ErrorCode::kInvalidArgument, "live: the pipeline is closed");
+  if (auto settled = m.settle(); !settled) return tl::unexpected(settled.error());
   auto outcome = m.db->record_decision(input);
   if (!outcome) return tl::unexpected(outcome.error());
   if (outcome->after == outcome->before) return std::optional<MatchEvent>();
@@ -708,6 +819,8 @@ Status LivePipeline::close() {
   std::lock_guard writer(m.writer);
   if (m.closed) return make_error(ErrorCode::kInvalidArgument, "live: the pipeline is already closed");
   m.closed = true;
+  if (auto settled = m.settle(); !settled) return settled;
+  m.completed.clear();
   JsonWriter w;
   w.begin_object();
   w.key("stored").value(m.stats.stored);
