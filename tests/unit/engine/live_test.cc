@@ -192,6 +192,113 @@ Post post(const std::string& id, Label kind, int64_t t, std::optional<GeoPoint> 
   return p;
 }
 
+// The JSONL lines a consumer sees: every result and every event (with its id).
+std::vector<std::string> report_lines(const IngestReport& report) {
+  std::vector<std::string> out;
+  for (const auto& r : report.results) {
+    out.push_back(r.id + " " + std::string(ingest_outcome_name(r.outcome)) + " " + std::string(label_name(r.label)) + " " +
+                  r.duplicate_of.value_or("-"));
+  }
+  for (const auto& e : report.events) out.push_back(e.to_json());
+  return out;
+}
+
+TEST(LivePipeline, SubmitGivesTheSameReportsAsIngest) {
+  auto posts = random_stream(21, 400);
+  // Repeats: one inside a batch window and one of an earlier post, so some arrive while
+  // the post they repeat is still in flight.
+  posts.insert(posts.begin() + 30, posts[25]);
+  posts.insert(posts.begin() + 200, posts[199]);
+  LiveOptions o = options();
+  o.match.delta_time_ms = 4 * kDay;  // expiries happen
+  ScratchDir dir;
+  std::vector<size_t> sizes;
+  std::mt19937 rng(9);
+  for (size_t i = 0; i < posts.size();) {
+    sizes.push_back(std::min(posts.size() - i, static_cast<size_t>(1 + rng() % 40)));
+    i += sizes.back();
+  }
+  std::vector<std::string> one, two;
+  {
+    auto live = LivePipeline::open(dir.file("one.sqlite"), o);
+    ASSERT_TRUE(live);
+    size_t i = 0;
+    for (size_t n : sizes) {
+      auto report = (*live)->ingest(std::span(posts).subspan(i, n));
+      ASSERT_TRUE(report) << report.error().message;
+      for (auto& line : report_lines(*report)) one.push_back(std::move(line));
+      i += n;
+    }
+  }
+  size_t batches = 0;
+  {
+    auto live = LivePipeline::open(dir.file("two.sqlite"), o);
+    ASSERT_TRUE(live);
+    size_t i = 0;
+    for (size_t n : sizes) {
+      auto reports = (*live)->submit(std::span(posts).subspan(i, n));
+      ASSERT_TRUE(reports) << reports.error().message;
+      EXPECT_LE(reports->size(), 1u);
+      for (const auto& r : *reports) {
+        ++batches;
+        for (auto& line : report_lines(r)) two.push_back(std::move(line));
+      }
+      i += n;
+    }
+    auto last = (*live)->flush();
+    ASSERT_TRUE(last) << last.error().message;
+    ASSERT_EQ(last->size(), 1u);
+    for (auto& line : report_lines(last->front())) two.push_back(std::move(line));
+    ++batches;
+    auto none = (*live)->flush();
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+    EXPECT_EQ((*live)->stats().duplicates, 2u);
+  }
+  EXPECT_EQ(batches, sizes.size());
+  EXPECT_GT(one.size(), posts.size());
+  EXPECT_EQ(two, one);
+  EXPECT_EQ(stored_matches(dir.file("two.sqlite")), stored_matches(dir.file("one.sqlite")));
+}
+
+TEST(LivePipeline, CallsAfterSubmitWaitForTheBatchInFlight) {
+  ScratchDir dir;
+  auto live = LivePipeline::open(dir.file("db.sqlite"), options());
+  ASSERT_TRUE(live);
+  const GeoPoint here{-27.47, 153.02};
+  std::vector<Post> first{post("r1", Label::kRequest, kT0, here, "we urgently need drinking water"),
+                          post("o1", Label::kOffer, kT0 + 1000, here, "we can offer drinking water bottles")};
+  auto submitted = (*live)->submit(first);
+  ASSERT_TRUE(submitted) << submitted.error().message;
+  EXPECT_TRUE(submitted->empty());
+  // ingest() commits the batch in flight first; its report waits for the next submit/flush.
+  std::vector<Post> second{post("o1", Label::kOffer, kT0 + 2000, here, "a repeated id")};
+  auto report = (*live)->ingest(second);
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_EQ(report->results.size(), 1u);
+  EXPECT_EQ(report->results[0].outcome, IngestOutcome::kDuplicate);
+  std::vector<Post> third{post("o2", Label::kOffer, kT0 + 3000, here, "we can offer blankets and tents")};
+  auto held = (*live)->submit(third);
+  ASSERT_TRUE(held) << held.error().message;
+  ASSERT_EQ(held->size(), 1u);
+  ASSERT_EQ((*held)[0].results.size(), 2u);
+  EXPECT_EQ((*held)[0].results[0].id, "r1");
+  ASSERT_FALSE((*held)[0].events.empty());
+  // advance_clock after a submit: the batch in flight is committed before the expiry.
+  auto expired = (*live)->advance_clock(kT0 + 40 * kDay);  // past δ_time (30 days)
+  ASSERT_TRUE(expired) << expired.error().message;
+  ASSERT_EQ(expired->size(), 1u);
+  EXPECT_EQ((*expired)[0].request_id, "r1");
+  auto reports = (*live)->flush();
+  ASSERT_TRUE(reports);
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ((*reports)[0].results[0].id, "o2");
+  EXPECT_LT((*held)[0].events.back().event_id, (*expired)[0].event_id);
+  EXPECT_TRUE((*live)->close());
+  EXPECT_FALSE((*live)->submit(third));
+  EXPECT_FALSE((*live)->flush());
+}
+
 TEST(LivePipeline, NewRequestGetsOffersAtOnceAndNewOffersArePushed) {
   ScratchDir dir;
   auto live = LivePipeline::open(dir.file("db.sqlite"), options());
