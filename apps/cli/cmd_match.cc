@@ -165,20 +165,33 @@ int run_follow(const JobFlags& job, const FollowFlags& flags, const GlobalOption
   std::vector<Post> posts;
   std::vector<ingest::Reject> rejects;
   uint64_t events = 0, stored = 0, duplicates = 0, rejected = 0;
-  const auto flush = [&]() -> Status {
-    if (posts.empty() && rejects.empty()) return {};
-    auto report = (*live)->ingest(posts, rejects);
-    posts.clear();
-    rejects.clear();
-    if (!report) return tl::unexpected(report.error());
-    for (const auto& e : report->events) std::fprintf(stdout, "%s\n", e.to_json().c_str());
-    std::fflush(stdout);
-    events += report->events.size();
-    for (const auto& r : report->results) {
-      stored += r.outcome == engine::IngestOutcome::kStored ? 1 : 0;
-      duplicates += r.outcome == engine::IngestOutcome::kDuplicate ? 1 : 0;
-      rejected += r.outcome == engine::IngestOutcome::kRejected ? 1 : 0;
+  const auto print = [&](const std::vector<engine::IngestReport>& reports) {
+    for (const auto& report : reports) {
+      for (const auto& e : report.events) std::fprintf(stdout, "%s\n", e.to_json().c_str());
+      events += report.events.size();
+      for (const auto& r : report.results) {
+        stored += r.outcome == engine::IngestOutcome::kStored ? 1 : 0;
+        duplicates += r.outcome == engine::IngestOutcome::kDuplicate ? 1 : 0;
+        rejected += r.outcome == engine::IngestOutcome::kRejected ? 1 : 0;
+      }
     }
+    std::fflush(stdout);
+  };
+  // A full batch is submitted and matched while the previous one commits (its events are
+  // printed once committed); when the stream pauses, everything in flight is committed and
+  // printed, so events are never held back.
+  const auto send = [&](bool wait) -> Status {
+    if (!posts.empty() || !rejects.empty()) {
+      auto reports = (*live)->submit(posts, rejects);
+      posts.clear();
+      rejects.clear();
+      if (!reports) return tl::unexpected(reports.error());
+      print(*reports);
+    }
+    if (!wait) return {};
+    auto reports = (*live)->flush();
+    if (!reports) return tl::unexpected(reports.error());
+    print(*reports);
     return {};
   };
 
@@ -207,7 +220,7 @@ int run_follow(const JobFlags& job, const FollowFlags& flags, const GlobalOption
         rejects.push_back({ref, "", post.error().message, line.substr(0, 200)});
       }
       if (posts.size() + rejects.size() >= flags.batch_size) {
-        if (auto st = flush(); !st) {
+        if (auto st = send(/*wait=*/false); !st) {
           exit_code = report_error(st.error());
           done = true;
           break;
@@ -218,16 +231,15 @@ int run_follow(const JobFlags& job, const FollowFlags& flags, const GlobalOption
     if (*read == LineSource::Read::kEnd) done = true;
     // A batch goes out as soon as the stream pauses, so events are never held back.
     if (*read != LineSource::Read::kData || done) {
-      if (auto st = flush(); !st) {
+      if (auto st = send(/*wait=*/true); !st) {
         exit_code = report_error(st.error());
         break;
       }
       if (!is_stdin && flags.until_eof && *read == LineSource::Read::kIdle) done = true;
     }
   }
-  if (exit_code == kExitOk) {
-    if (auto st = flush(); !st) exit_code = report_error(st.error());
-  }
+  // Also after an error: what was committed before it is still printed.
+  if (auto st = send(/*wait=*/true); !st && exit_code == kExitOk) exit_code = report_error(st.error());
   if (auto st = (*live)->close(); !st && exit_code == kExitOk) exit_code = report_error(st.error());
   if (!global.quiet) {
     const auto s = (*live)->stats();

@@ -383,8 +383,10 @@ struct ApiServer::Impl {
 
   // Runs the pipeline on `posts` and `rejects` together with any batches other handlers are
   // submitting at the same time; returns this batch's share of the report (its results in
-  // its own order; the events its posts caused). A failed group fails each of its batches,
-  // and none of them is stored (one transaction).
+  // its own order; the events its posts caused) once its group is committed. A failed group
+  // fails each of its batches, and none of them is stored (one transaction). While more
+  // batches wait, a group is matched while the previous group's transaction commits
+  // (LivePipeline::submit); with none waiting, the leader commits at once (flush).
   Result<engine::IngestReport> ingest_grouped(std::vector<Post>& posts, std::vector<ingest::Reject>& rejects) {
     IngestJob job;
     job.posts = &posts;
@@ -409,47 +411,107 @@ struct ApiServer::Impl {
         ingest_queue.pop_front();
       }
       lock.unlock();
-      run_group(group);
+      std::vector<IngestJob*> finished = submit_group(group);
       lock.lock();
-      for (IngestJob* j : group) j->done = true;
+      if (ingest_queue.empty()) {  // nobody to overlap with: commit now
+        lock.unlock();
+        std::vector<IngestJob*> committed = finish_in_flight();
+        lock.lock();
+        finished.insert(finished.end(), committed.begin(), committed.end());
+      }
+      for (IngestJob* j : finished) j->done = true;
       ingest_busy = false;
       ingest_cv.notify_all();
     }
     return std::move(job.report);
   }
 
-  void run_group(const std::vector<IngestJob*>& group) {
+  // The group submitted last, whose report comes with the next submit or flush. Only the
+  // leader (ingest_busy) touches it.
+  struct InFlight {
+    std::vector<IngestJob*> jobs;
+    std::unordered_map<std::string, size_t> owner;  // post id → batch, for the events
+  };
+  InFlight in_flight;
+
+  // Submits `group` as one batch; returns the jobs whose reports are now set (those of the
+  // group in flight before, or on an error both groups).
+  std::vector<IngestJob*> submit_group(const std::vector<IngestJob*>& group) {
     metrics.set_gauge("crema_ingest_group_batches", static_cast<double>(group.size()));
+    InFlight next{group, {}};
+    Result<std::vector<engine::IngestReport>> reports;
     if (group.size() == 1) {
-      group[0]->report = live->ingest(*group[0]->posts, *group[0]->rejects);
+      reports = live->submit(*group[0]->posts, *group[0]->rejects);
+    } else {
+      std::vector<Post> posts;
+      std::vector<ingest::Reject> rejects;
+      for (size_t g = 0; g < group.size(); ++g) {
+        for (Post& p : *group[g]->posts) {
+          next.owner.emplace(p.id, g);
+          posts.push_back(std::move(p));
+        }
+        for (ingest::Reject& r : *group[g]->rejects) rejects.push_back(std::move(r));
+      }
+      reports = live->submit(posts, rejects);
+    }
+    if (!reports) {
+      // This group was not stored; the group in flight may have been (then flush() returns
+      // its report) or not.
+      std::vector<IngestJob*> finished = finish_in_flight(reports.error());
+      for (IngestJob* j : group) j->report = tl::unexpected(reports.error());
+      finished.insert(finished.end(), group.begin(), group.end());
+      return finished;
+    }
+    std::vector<IngestJob*> finished = std::move(in_flight.jobs);
+    share_reports(finished, in_flight.owner, *reports);
+    in_flight = std::move(next);
+    return finished;
+  }
+
+  // Commits the group in flight; returns its jobs with their reports set. No report for it
+  // means it was not stored: its jobs get `lost` (the error that dropped it).
+  std::vector<IngestJob*> finish_in_flight(const std::optional<Error>& lost = std::nullopt) {
+    std::vector<IngestJob*> jobs = std::move(in_flight.jobs);
+    if (jobs.empty()) return jobs;
+    auto reports = live->flush();
+    if (!reports) {
+      for (IngestJob* j : jobs) j->report = tl::unexpected(reports.error());
+    } else if (reports->empty() && lost) {
+      for (IngestJob* j : jobs) j->report = tl::unexpected(*lost);
+    } else {
+      share_reports(jobs, in_flight.owner, *reports);
+    }
+    in_flight = {};
+    return jobs;
+  }
+
+  // Cuts a group's report back into its batches' shares.
+  static void share_reports(const std::vector<IngestJob*>& group, const std::unordered_map<std::string, size_t>& owner,
+                            std::vector<engine::IngestReport>& reports) {
+    if (group.empty()) return;
+    if (reports.size() != 1) {
+      const Error error{ErrorCode::kInternal, "ingest: expected one report for the batch in flight, got " +
+                                                  std::to_string(reports.size())};
+      for (IngestJob* j : group) j->report = tl::unexpected(error);
       return;
     }
-    std::vector<Post> posts;
-    std::vector<ingest::Reject> rejects;
-    std::unordered_map<std::string, size_t> owner;  // post id → batch, for the events
-    for (size_t g = 0; g < group.size(); ++g) {
-      for (Post& p : *group[g]->posts) {
-        owner.emplace(p.id, g);
-        posts.push_back(std::move(p));
-      }
-      for (ingest::Reject& r : *group[g]->rejects) rejects.push_back(std::move(r));
-    }
-    auto all = live->ingest(posts, rejects);
-    if (!all) {
-      for (IngestJob* j : group) j->report = tl::unexpected(all.error());
+    engine::IngestReport& all = reports.front();
+    if (group.size() == 1) {
+      group[0]->report = std::move(all);
       return;
     }
     // Results: every post in input order, then every reject; cut them back per batch.
-    size_t post_at = 0, reject_at = posts.size();
+    size_t post_at = 0, reject_at = 0;
+    for (IngestJob* j : group) reject_at += j->posts->size();
     for (IngestJob* j : group) {
       engine::IngestReport share;
-      for (size_t i = 0; i < j->posts->size(); ++i) share.results.push_back(std::move(all->results[post_at++]));
-      for (size_t i = 0; i < j->rejects->size(); ++i) share.results.push_back(std::move(all->results[reject_at++]));
+      for (size_t i = 0; i < j->posts->size(); ++i) share.results.push_back(std::move(all.results[post_at++]));
+      for (size_t i = 0; i < j->rejects->size(); ++i) share.results.push_back(std::move(all.results[reject_at++]));
       j->report = std::move(share);
     }
     // An event belongs to the batch of the post that caused it: the new request, or the
     // arriving offer of a new_match; anything else (expiries) to the first batch.
-    for (auto& e : all->events) {
+    for (auto& e : all.events) {
       const std::string& by = e.type == store::EventType::kNewMatch ? e.offer_id : e.request_id;
       const auto it = owner.find(by);
       group[it == owner.end() ? 0 : it->second]->report->events.push_back(std::move(e));

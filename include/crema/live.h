@@ -136,9 +136,10 @@ class LivePipeline {
   // writer thread and returns. Returns the reports of the batches committed since the last
   // submit()/flush(), in submission order (usually the previous batch's; empty on the first
   // call). At most one batch is in flight, so a crash loses at most the batch whose report
-  // was not yet returned. Errors: as ingest(); an error while a batch was in flight means
-  // neither that batch nor this one was stored, and memory is rebuilt from the store (as
-  // after the last returned report). Call flush() to collect the last report before close().
+  // was not yet returned. Errors: as ingest(); this batch was not stored. If the batch in
+  // flight failed to commit, it was not stored either and memory is rebuilt from the store
+  // (as after the last returned report); otherwise its report comes with the next flush()
+  // or submit(). Call flush() to collect the last report before close().
   Result<std::vector<IngestReport>> submit(std::span<const Post> posts, std::span<const ingest::Reject> rejects = {});
   // Waits for the batch in flight; returns the reports not yet returned (as submit()).
   Result<std::vector<IngestReport>> flush();
