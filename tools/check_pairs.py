@@ -44,19 +44,38 @@ REQUIRED = {"id": str, "request": str, "request_lang": str, "offer": str, "offer
 OPTIONAL = {"hard_negative": str}
 ID_RE = re.compile(r"^p[0-9]+-[0-9]{4,}$")
 PLACE_RE = re.compile(r"^[^,]+(, [^,]+)*, [A-Z]{2}$")
-WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
 def has_control(text):
     return any(unicodedata.category(c) == "Cc" for c in text)
 
 
+def is_word_char(c):
+    # Letters, combining marks and digits: Python's \w leaves out the marks (category M), so it
+    # would split Devanagari or Bengali words at every vowel sign.
+    cat = unicodedata.category(c)
+    return cat[0] in "LM" or cat == "Nd"
+
+
+def words(text):
+    out, cur = [], []
+    for c in text.casefold():
+        if is_word_char(c):
+            cur.append(c)
+        elif cur:
+            out.append("".join(cur))
+            cur = []
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
 def norm(text):
-    return " ".join(WORD_RE.findall(text.casefold()))
+    return " ".join(words(text))
 
 
 def jaccard(a, b):
-    wa, wb = set(WORD_RE.findall(a.casefold())), set(WORD_RE.findall(b.casefold()))
+    wa, wb = set(words(a)), set(words(b))
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / len(wa | wb)
