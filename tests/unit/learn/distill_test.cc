@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 
 #include "crema/embed/encoder.h"
 #include "crema/learn/tokenizer_train.h"
@@ -43,13 +42,9 @@ TEST(Distill, WithoutTorchSaysHowToGetIt) {
 // parity of the exported folder on crema's engine with the LibTorch student.
 TEST(DistillSmoke, TrainsExportsAndMatchesEngine) {
   if (!torch_available()) GTEST_SKIP() << "built without LibTorch";
-  if (std::system("command -v spm_train > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_train not installed";
-  const auto data = testing::make_fixture_data("smoke");
-  TokenizerTrainOptions tt;
-  tt.corpus.data_dir = data;
-  tt.out_dir = data / "tok";
-  tt.vocab_size = 200;
-  tt.verify_lines = 0;
+  if (!testing::have_spm()) GTEST_SKIP() << "spm_train not installed (Debian package sentencepiece)";
+  const auto tt = testing::fixture_tokenizer_options("smoke", 0);
+  const auto& data = tt.corpus.data_dir;
   auto tok = train_tokenizer(tt);
   ASSERT_TRUE(tok.has_value()) << tok.error().message;
 

@@ -1,10 +1,13 @@
 // A small data/ folder in the layout the learn module reads, written into a temp directory.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "crema/learn/tokenizer_train.h"
 
 namespace crema::learn::testing {
 
@@ -56,6 +59,19 @@ inline std::filesystem::path make_fixture_data(const std::string& name) {
   write_text(root / "geonames" / "cities15000.txt.gz",
              "1\tSydney\tSydney\tSidney,Sydney,シドニー\t-33.8\t151.2\n2\tManila\tManila\tMaynila,Манила\t14.6\t121.0\n");
   return root;
+}
+
+// Debian's sentencepiece tools, which tokenizer training runs as subprocesses.
+inline bool have_spm() { return std::system("command -v spm_train > /dev/null 2>&1") == 0; }
+
+// A fixture data folder and the options that train a 200-piece tokenizer on it into DATA/tok.
+inline TokenizerTrainOptions fixture_tokenizer_options(const std::string& name, size_t verify_lines) {
+  TokenizerTrainOptions options;
+  options.corpus.data_dir = make_fixture_data(name);
+  options.out_dir = options.corpus.data_dir / "tok";
+  options.vocab_size = 200;
+  options.verify_lines = verify_lines;
+  return options;
 }
 
 }  // namespace crema::learn::testing

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -18,8 +17,6 @@ std::string slurp(const std::filesystem::path& p) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-bool have_spm() { return std::system("spm_train --help > /dev/null 2>&1") == 0 || std::system("command -v spm_train > /dev/null 2>&1") == 0; }
 
 TEST(TokenizerCorpus, DeterministicWithEverySource) {
   const auto data = testing::make_fixture_data("corpus");
@@ -63,13 +60,9 @@ TEST(TokenizerCorpus, MissingDataIsNotFound) {
 }
 
 TEST(TokenizerTrain, HfFolderAgreesWithSpmEncode) {
-  if (!have_spm()) GTEST_SKIP() << "spm_train not installed (Debian package sentencepiece)";
-  const auto data = testing::make_fixture_data("train");
-  TokenizerTrainOptions options;
-  options.corpus.data_dir = data;
-  options.out_dir = data / "tok";
-  options.vocab_size = 200;
-  options.verify_lines = 50;
+  if (!testing::have_spm()) GTEST_SKIP() << "spm_train not installed (Debian package sentencepiece)";
+  const auto options = testing::fixture_tokenizer_options("train", 50);
+  const auto& data = options.corpus.data_dir;
   auto r = train_tokenizer(options);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_GT(r->verified_lines, 40u);
@@ -100,11 +93,7 @@ TEST(TokenizerTrain, HfFolderAgreesWithSpmEncode) {
 }
 
 TEST(TokenizerTrain, MissingToolIsNotFound) {
-  const auto data = testing::make_fixture_data("notool");
-  TokenizerTrainOptions options;
-  options.corpus.data_dir = data;
-  options.out_dir = data / "tok";
-  options.vocab_size = 200;
+  auto options = testing::fixture_tokenizer_options("notool", 0);
   options.spm_train = "crema-no-such-spm-train";
   auto r = train_tokenizer(options);
   ASSERT_FALSE(r.has_value());
