@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <condition_variable>
@@ -326,8 +327,8 @@ Result<PostPage> QueryDb::posts(const PostFilter& filter) {
 
   std::vector<std::string> labels = filter.labels;
   if (labels.empty()) labels = {"request", "request_and_offer"};
-  where += " AND p.label IN (" + placeholders(labels.size()) + ")";
-  for (const auto& l : labels) add_text(l);
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
   if (!filter.include_duplicates) where += " AND p.duplicate_of IS NULL";
   const std::string lat = f.geo_resolved ? "COALESCE(p.geo_lat, p.lat)" : "p.lat";
   const std::string lon = f.geo_resolved ? "COALESCE(p.geo_lon, p.lon)" : "p.lon";
@@ -383,21 +384,34 @@ Result<PostPage> QueryDb::posts(const PostFilter& filter) {
   }
   // The page is chosen first on the filter columns alone, then only its rows are read in full:
   // the full column list (resources, match count and best score per row) evaluated for every
-  // candidate before the sort made a page of a large store cost seconds.
+  // candidate before the sort made a page of a large store cost seconds. Each label is its
+  // own newest-first walk of the posts_label_time index (schema v3), stopped after a page;
+  // with `label IN (…)` SQLite would sort every post of those labels instead.
   const std::string order = " ORDER BY p.created_at_ms DESC, p.seq DESC";
-  const std::string sql = "SELECT " + impl_->post_columns() + " FROM posts p WHERE p.seq IN (SELECT p.seq FROM posts p" +
-                          where + order + " LIMIT ?)" + order;
-  add_int(static_cast<int64_t>(filter.limit) + 1);
+  std::string walks;
+  for (size_t l = 0; l < labels.size(); ++l) {
+    walks += std::string(l ? " UNION ALL " : "") +
+             "SELECT * FROM (SELECT p.seq, p.created_at_ms FROM posts p" + where + " AND p.label = ?" + order +
+             " LIMIT ?)";
+  }
+  const std::string sql = "SELECT " + impl_->post_columns() + " FROM posts p WHERE p.seq IN (SELECT w.seq FROM (" +
+                          walks + ") w ORDER BY w.created_at_ms DESC, w.seq DESC LIMIT ?)" + order;
+  const int64_t rows = static_cast<int64_t>(filter.limit) + 1;
 
   Impl::Conn conn(impl_.get());
   Stmt s(conn.get(), sql, impl_->path);
   if (auto st = s.ok(); !st) return tl::unexpected(st.error());
   int i = 1;
-  for (const Bind& b : binds) {
-    if (b.kind == Bind::kText) s.bind(i++, texts[b.index]);
-    else if (b.kind == Bind::kReal) s.bind(i++, reals[b.index]);
-    else s.bind(i++, b.i);
+  for (const std::string& label : labels) {
+    for (const Bind& b : binds) {
+      if (b.kind == Bind::kText) s.bind(i++, texts[b.index]);
+      else if (b.kind == Bind::kReal) s.bind(i++, reals[b.index]);
+      else s.bind(i++, b.i);
+    }
+    s.bind(i++, label);
+    s.bind(i++, rows);
   }
+  s.bind(i++, rows);
   PostPage page;
   for (;;) {
     auto row = s.step();

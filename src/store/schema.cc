@@ -144,6 +144,14 @@ CREATE TABLE events (
 );
 )sql";
 
+// Version 2 -> 3: list pages (newest first, per label, without duplicates) read a covering
+// index instead of sorting every post of the label; it also serves every lookup that
+// posts_label did.
+constexpr const char* kMigrateV2ToV3 = R"sql(
+CREATE INDEX posts_label_time ON posts(label, created_at_ms, seq, duplicate_of);
+DROP INDEX posts_label;
+)sql";
+
 constexpr std::array<std::string_view, 9> kTables = {"runs",    "checkpoints", "posts",     "embeddings", "rejects",
                                                      "matches", "api_keys",    "decisions", "events"};
 
@@ -197,6 +205,7 @@ Status create_schema(sqlite::Database& db) {
   if (!is_blank(*header)) return txn->commit();
   if (auto status = db.exec(kSchemaV1, "creating the schema"); !status) return status;
   if (auto status = db.exec(kMigrateV1ToV2, "creating the schema (version 2)"); !status) return status;
+  if (auto status = db.exec(kMigrateV2ToV3, "creating the schema (version 3)"); !status) return status;
   // Both pragmas write the file header inside this transaction: a store either has its
   // whole schema and its stamp, or neither.
   const std::string stamp = "PRAGMA application_id = " + std::to_string(kApplicationId) +
@@ -205,16 +214,20 @@ Status create_schema(sqlite::Database& db) {
   return txn->commit();
 }
 
-// Migrates a version-1 store in place, in one transaction (all or nothing).
-Status migrate_v1_to_v2(sqlite::Database& db) {
+// Migrates a store from version `from` to `from + 1` in place, in one transaction (all or
+// nothing).
+Status migrate_step(sqlite::Database& db, int from, const char* sql) {
   auto txn = sqlite::Transaction::begin(db, /*immediate=*/true);
   if (!txn) return tl::unexpected(txn.error());
   // Another process may have migrated it while we waited for the write lock.
   auto version = query_int(db, "PRAGMA user_version", "reading the schema version");
   if (!version) return tl::unexpected(version.error());
-  if (*version != 1) return txn->commit();
-  if (auto status = db.exec(kMigrateV1ToV2, "migrating the store from schema version 1 to 2"); !status) return status;
-  if (auto status = db.exec("PRAGMA user_version = 2", "stamping the schema version"); !status) return status;
+  if (*version != from) return txn->commit();
+  const std::string what =
+      "migrating the store from schema version " + std::to_string(from) + " to " + std::to_string(from + 1);
+  if (auto status = db.exec(sql, what.c_str()); !status) return status;
+  const std::string stamp = "PRAGMA user_version = " + std::to_string(from + 1);
+  if (auto status = db.exec(stamp.c_str(), "stamping the schema version"); !status) return status;
   return txn->commit();
 }
 
@@ -300,8 +313,13 @@ Result<int> prepare_schema(sqlite::Database& db) {
       }
     }
     if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
-    if (auto status = migrate_v1_to_v2(db); !status) return tl::unexpected(status.error());
-    header->user_version = kSchemaVersion;
+    if (auto status = migrate_step(db, 1, kMigrateV1ToV2); !status) return tl::unexpected(status.error());
+    header->user_version = 2;
+  }
+  if (header->user_version == 2) {
+    if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
+    if (auto status = migrate_step(db, 2, kMigrateV2ToV3); !status) return tl::unexpected(status.error());
+    header->user_version = 3;
   }
   if (auto status = check_tables(db); !status) return tl::unexpected(status.error());
   if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());

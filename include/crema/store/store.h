@@ -30,7 +30,7 @@
 
 namespace crema::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Where a post's matching location came from: its own coordinates (geotag), the source's
 // place name, a place named in the text (toponym), the author's profile location (user).

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "store_test_util.h"
@@ -96,6 +97,76 @@ TEST_F(QueryTest, CursorPagesCoverEveryRowOnce) {
   EXPECT_EQ(pages, 4);
   ASSERT_EQ(ids.size(), 10u);
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 10u);
+}
+
+// Property: for any label set and page size, the pages (one index walk per label, merged)
+// are exactly the brute-force order newest first, seq breaking ties, without duplicates.
+TEST(QueryPages, EqualBruteForceOrderForAnyLabelsAndPageSize) {
+  ScratchDir dir;
+  const std::string path = dir.file("pages.sqlite");
+  struct Expected {
+    int64_t created_at_ms, seq;
+    std::string id, label;
+    bool duplicate;
+  };
+  std::vector<Expected> all;
+  {
+    auto store = open_or_die(path);
+    ASSERT_NE(store, nullptr);
+    auto run = store->begin_run(RunInfo{"test", {}, "{}"});
+    ASSERT_TRUE(run);
+    const Label labels[] = {Label::kRequest, Label::kOffer, Label::kRequestAndOffer, Label::kIrrelevant};
+    std::vector<ProcessedPost> posts;
+    uint64_t rng = 7;
+    auto next = [&rng] {
+      rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+      return rng >> 33;
+    };
+    for (int i = 0; i < 300; ++i) {
+      const Label label = labels[next() % 4];
+      auto p = make_post("p" + std::to_string(i), label, kT0 + static_cast<int64_t>(next() % 40) * kHour);  // many ties
+      if (next() % 7 == 0 && i > 0) p.duplicate_of = "p0";
+      all.push_back({p.post.created_at_ms, i + 1, p.post.id, std::string(label_name(label)), p.duplicate_of.has_value()});
+      posts.push_back(std::move(p));
+    }
+    ASSERT_TRUE(store->write_batch(*run, posts, {}, Checkpoint{}));
+  }
+  auto q = QueryDb::open(path, 1);
+  ASSERT_TRUE(q) << q.error().message;
+  const std::vector<std::vector<std::string>> label_sets = {
+      {}, {"offer"}, {"offer", "request_and_offer"}, {"request", "offer", "request_and_offer", "irrelevant"},
+      {"request_and_offer", "request", "request"}};
+  for (const auto& labels : label_sets) {
+    for (bool with_duplicates : {false, true}) {
+      const std::vector<std::string> want_labels = labels.empty() ? std::vector<std::string>{"request", "request_and_offer"} : labels;
+      std::vector<Expected> want;
+      for (const auto& e : all) {
+        if (std::find(want_labels.begin(), want_labels.end(), e.label) == want_labels.end()) continue;
+        if (e.duplicate && !with_duplicates) continue;
+        want.push_back(e);
+      }
+      std::sort(want.begin(), want.end(), [](const Expected& a, const Expected& b) {
+        return a.created_at_ms != b.created_at_ms ? a.created_at_ms > b.created_at_ms : a.seq > b.seq;
+      });
+      for (size_t limit : {1u, 7u, 50u, 500u}) {
+        PostFilter f;
+        f.labels = labels;
+        f.include_duplicates = with_duplicates;
+        f.limit = limit;
+        std::vector<std::string> got;
+        for (int pages = 0; pages < 400; ++pages) {
+          auto page = (*q)->posts(f);
+          ASSERT_TRUE(page) << page.error().message;
+          for (const auto& r : page->rows) got.push_back(r.id);
+          if (page->next_cursor.empty()) break;
+          f.cursor = page->next_cursor;
+        }
+        std::vector<std::string> want_ids;
+        for (const auto& e : want) want_ids.push_back(e.id);
+        EXPECT_EQ(got, want_ids) << "labels " << labels.size() << " limit " << limit << " duplicates " << with_duplicates;
+      }
+    }
+  }
 }
 
 TEST_F(QueryTest, FiltersCombine) {

@@ -1,4 +1,4 @@
-// Schema v2: migration from v1, resolved locations, the request lifecycle rules, the event
+// Schema v2 and v3: migrations from v1 and v2, resolved locations, the request lifecycle rules, the event
 // log and API keys.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -40,6 +40,8 @@ std::string sql_text(const std::string& path, const std::string& sql) {
   return out;
 }
 
+constexpr const char* kIndexes = "SELECT name, tbl_name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY 1";
+
 std::string copy_v1_fixture(const ScratchDir& dir) {
   const std::string path = dir.file("v1.sqlite");
   std::filesystem::copy_file(std::string(CREMA_TESTDATA_DIR) + "/store/v1_store.sqlite", path);
@@ -58,7 +60,7 @@ TEST(StoreMigration, V1FileIsMigratedWithDataIntact) {
   {
     auto store = open_or_die(path);
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 2);
+    EXPECT_EQ(store->schema_version(), kSchemaVersion);
     EXPECT_TRUE(store->check_integrity());
     auto r1 = store->get_post("r1");
     ASSERT_TRUE(r1 && *r1);
@@ -86,7 +88,7 @@ TEST(StoreMigration, V1FileIsMigratedWithDataIntact) {
     ASSERT_TRUE(store->write_batch(*run, std::vector<ProcessedPost>{make_post("new", Label::kRequest)}, {}, {}));
     EXPECT_TRUE(*store->request_state("new"));
   }
-  EXPECT_EQ(sql_text(path, "PRAGMA user_version"), "2\n");
+  EXPECT_EQ(sql_text(path, "PRAGMA user_version"), std::to_string(kSchemaVersion) + "\n");
   EXPECT_EQ(sql_text(path, "SELECT seq, id, created_at_ms, text, lat, lon, label, resources, duplicate_of FROM posts "
                            "WHERE id != 'new' ORDER BY seq"),
             posts_before);
@@ -101,6 +103,40 @@ TEST(StoreMigration, V1FileIsMigratedWithDataIntact) {
       "SELECT m.name, p.name, p.type FROM sqlite_schema m, pragma_table_info(m.name) p WHERE m.type = 'table' "
       "ORDER BY 1, p.cid";
   EXPECT_EQ(sql_text(path, columns), sql_text(fresh.file("new.sqlite"), columns));
+  EXPECT_EQ(sql_text(path, kIndexes), sql_text(fresh.file("new.sqlite"), kIndexes));
+}
+
+// A version-2 store: a new store with version 3's change undone.
+TEST(StoreMigration, V2FileGetsTheListIndex) {
+  ScratchDir dir;
+  const std::string path = dir.file("v2.sqlite");
+  {
+    auto store = open_or_die(path);
+    ASSERT_NE(store, nullptr);
+    auto run = store->begin_run({"test", {}, "{}"});
+    ASSERT_TRUE(run);
+    ASSERT_TRUE(store->write_batch(*run, std::vector<ProcessedPost>{make_post("r1", Label::kRequest)}, {}, {}));
+  }
+  const std::string v3_indexes = sql_text(path, kIndexes);
+  ASSERT_NE(v3_indexes.find("posts_label_time"), std::string::npos) << v3_indexes;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX posts_label_time; CREATE INDEX posts_label ON posts(label); "
+                         "PRAGMA user_version = 2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const std::string posts_before = sql_text(path, "SELECT * FROM posts ORDER BY seq");
+  {
+    auto store = open_or_die(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->schema_version(), 3);
+    EXPECT_TRUE(store->check_integrity());
+  }
+  EXPECT_EQ(sql_text(path, "PRAGMA user_version"), "3\n");
+  EXPECT_EQ(sql_text(path, kIndexes), v3_indexes);
+  EXPECT_EQ(sql_text(path, "SELECT * FROM posts ORDER BY seq"), posts_before);
 }
 
 TEST(StoreMigration, NewerVersionStaysUnsupported) {
@@ -109,12 +145,13 @@ TEST(StoreMigration, NewerVersionStaysUnsupported) {
   { ASSERT_NE(open_or_die(path), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 3", nullptr, nullptr, nullptr), SQLITE_OK);
+  const std::string newer = std::to_string(kSchemaVersion + 1);
+  ASSERT_EQ(sqlite3_exec(db, ("PRAGMA user_version = " + newer).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   auto store = Store::open(path);
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, ErrorCode::kUnsupported) << store.error().message;
-  EXPECT_EQ(sql_text(path, "PRAGMA user_version"), "3\n");
+  EXPECT_EQ(sql_text(path, "PRAGMA user_version"), newer + "\n");
 }
 
 class LifecycleTest : public ::testing::Test {
