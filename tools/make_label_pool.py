@@ -20,7 +20,7 @@ Writes:
 Deterministic: the same inputs and --seed give the same bytes.
 
 Usage (from the repository root):
-  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200
+  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200 --round3 1000
 Python 3 standard library only.
 """
 
@@ -334,6 +334,40 @@ class Pool:
         return sum(self.draw(cands, n_per_group, stratum) for cands in groups.values())
 
 
+# Third-round cues (choose posts only): the author makes something available ...
+OFFER_CUE_RE = re.compile(
+    r"\b(we are collecting|we're collecting|collecting (donations|supplies|items|food|water|clothes|clothing)"
+    r"|drop[- ]?off|donate at|free \w+( \w+)? (for|to) (victims|those|anyone|people|residents|evacuees|families)"
+    r"|we have (extra|free|food|water|room|space|supplies|a|an)|offering|can provide|we will provide"
+    r"|will be providing|accepting donations|now accepting"
+    r"|(is|are|now) open (for|to) (evacuees|victims|residents|anyone|displaced)|shelter (is )?(now )?open"
+    r"|giving away|free (meals?|food|water|shelter|housing|rides?|rooms?|lodging|haircuts|stay|showers|laundry"
+    r"|wifi|charging)|bring (your |any )?donations|donations? (can|may) be (dropped|brought)|(have|has) (a )?spare"
+    r"|if you need (a|help|anything|somewhere|place|food|water)|happy to help|let me know if you need"
+    r"|we are offering|we're offering|donating \d|will donate|will match)\b", re.IGNORECASE)
+# ... or addresses whoever needs it ...
+IF_NEED_RE = re.compile(
+    r"\b(if (you|anyone|any1|u|someone|somebody|anybody)( \w+)? needs?|let (me|us) know if (you|u|anyone)"
+    r"|anyone (who )?needs?|for (anyone|those|people|families|residents|victims|evacuees)( \w+)? (affected"
+    r"|displaced|in need|needing|who (need|lost))|open (to|for) (anyone|the public|residents|evacuees|victims"
+    r"|displaced|those)|opened (its|their) doors|(is|are) (now )?(offering|providing)|free (of charge|meals?|food"
+    r"|water|shelter|housing|rides?|rooms?|lodging|haircuts?|showers?|laundry|wi-?fi|charging|boarding|counseling"
+    r"|legal|medical|childcare|storage|pet|clean ?up)|(have|got) (a |an )?(spare|extra)|(can|could) (host|house"
+    r"|take in|give|lend|bring|offer)|will (host|house|take in)|available (for|to) (anyone|those|victims"
+    r"|evacuees|residents|families|people))", re.IGNORECASE)
+# ... and asks for something (with an offer cue: a request_and_offer candidate).
+NEED_CUE_RE = re.compile(
+    r"\b(need(s|ed)?|needing|urgent(ly)?|asap|shortage|running (low|out)|in need of|please (send|help|bring"
+    r"|donate)|looking for|requesting)\b", re.IGNORECASE)
+# Prayers and condolences "for those affected" are the cues' commonest false hit.
+PRAYER_RE = re.compile(r"\bpray|prayers|thoughts|condolence", re.IGNORECASE)
+
+
+def asks_too(text):
+    """A need cue outside the offer cues' own words ("if you need" is an offer, not a need)."""
+    return NEED_CUE_RE.search(IF_NEED_RE.sub(" ", OFFER_CUE_RE.sub(" ", text))) is not None
+
+
 def specific(names):
     return [n for n in names if n not in BROAD_PATTERNS]
 
@@ -422,6 +456,35 @@ def build(args):
     else:
         ext = []
 
+    # Third round: offers and request_and_offer are still too rare after round 2 (about 315
+    # offers, 20 both in 6,181 posts). Its strata come from reading samples of undrawn posts
+    # (yields in data/labels/pool/README.md): Figure Eight's non-Haiti/Pakistan direct
+    # messages (volunteers and donors saying what they can give), CrisisLex T6 on-topic tweets
+    # with an availability cue, and ordinary T6 on-topic tweets. Own seeded generator; the
+    # rounds before keep their ids, chunks and bytes.
+    r3 = []
+    if args.round3 > 0:
+        if args.extension <= 0:
+            sys.exit("--round3 needs --extension (the rounds are drawn in order)")
+        pool.rng = random.Random(args.seed * 1000 + 2)
+        before = len(posts)
+        budget = args.round3
+        t6_on = [c for c in t6 if c["_tags"]["relevance"] == "on-topic"]
+        t6_cue = [c for c in t6_on if (OFFER_CUE_RE.search(c["text"]) or IF_NEED_RE.search(c["text"]))
+                  and not PRAYER_RE.search(c["text"])]
+        # A need and an offer cue together: the likeliest request_and_offer posts.
+        n = pool.draw([c for c in t6_cue if asks_too(c["text"])], budget, "r3_crisislex_t6_need_and_offer_cue")
+        n += pool.draw(t6_cue, budget * 3 // 10 - n, "r3_crisislex_t6_offer_cue")
+        n += pool.draw([c for c in en if c["event"] == "other_direct"], budget // 2,
+                       "r3_figure8_other_direct")
+        # Ordinary on-topic T6 tweets so the round is not all offers.
+        pool.draw(t6_on, budget - n, "r3_crisislex_t6_ordinary")
+        r3 = pool.posts[before:]
+        pool.rng.shuffle(r3)
+        for i, p in enumerate(r3, before + 1):
+            p["pool_id"] = "p%05d" % i
+        posts = posts + r3
+
     os.makedirs(os.path.join(args.out, "chunks"), exist_ok=True)
     for old in os.listdir(os.path.join(args.out, "chunks")):
         if old.startswith("chunk_") and old.endswith(".jsonl"):
@@ -440,14 +503,18 @@ def build(args):
                     f.write(json.dumps({"pool_id": p["pool_id"], "text": p["text"]}, ensure_ascii=False) + "\n")
         return count
 
-    n_chunks = write_chunks(posts[:len(posts) - len(ext)], 1)
-    n_chunks += write_chunks(ext, first_extension_chunk)
+    n_chunks = write_chunks(posts[:len(posts) - len(ext) - len(r3)], 1)
+    n_ext_chunks = write_chunks(ext, first_extension_chunk)
+    n_chunks += n_ext_chunks
+    first_round3_chunk = first_extension_chunk + n_ext_chunks
+    n_chunks += write_chunks(r3, first_round3_chunk)
 
     counts = {
         "total": len(posts),
         "chunks": n_chunks,
         "extension": len(ext),
         "extension_first_chunk": first_extension_chunk if ext else None,
+        **({"round3": len(r3), "round3_first_chunk": first_round3_chunk} if r3 else {}),
         "source": collections.Counter(p["source"] for p in posts),
         "lang_hint": collections.Counter(p["lang_hint"] for p in posts),
         "stratum": collections.Counter(p["stratum"] for p in posts),
@@ -470,6 +537,8 @@ def main():
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--extension", type=int, default=0,
                         help="posts in the second round (rare-class enrichment); 0 = first round only")
+    parser.add_argument("--round3", type=int, default=0,
+                        help="posts in the third round (offer-targeted strata); 0 = none")
     args = parser.parse_args()
     build(args)
 
