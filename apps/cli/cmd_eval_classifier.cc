@@ -18,6 +18,7 @@ struct EvalClassifierArgs {
   std::string model;
   std::string data;
   bool test_split = false;
+  std::string split = "all";  // all | test | validation (--test-split = test)
   uint64_t seed = 42;
   bool compare_resources = false;
 };
@@ -31,8 +32,10 @@ Result<std::vector<classify::EvalReport>> compare_resources(const EvalClassifier
   auto posts = classify::load_labelled(args.data);
   if (!posts) return tl::unexpected(posts.error());
   std::vector<size_t> rows;
-  if (args.test_split) {
+  if (args.split == "test") {
     rows = classify::stratified_split(*posts, args.seed).test;
+  } else if (args.split == "validation") {
+    rows = classify::stratified_split(*posts, args.seed).validation;
   } else {
     for (size_t i = 0; i < posts->size(); ++i) rows.push_back(i);
   }
@@ -73,10 +76,17 @@ Result<std::vector<classify::EvalReport>> compare_resources(const EvalClassifier
   return reports;
 }
 
-int run_eval_classifier(const EvalClassifierArgs& args, const GlobalOptions& global) {
+int run_eval_classifier(EvalClassifierArgs args, const GlobalOptions& global) {
+  if (args.test_split) {
+    if (args.split == "validation") return usage_error("--test-split and --split validation contradict each other");
+    args.split = "test";
+  }
+  const classify::EvalPart part = args.split == "test"         ? classify::EvalPart::kTest
+                                  : args.split == "validation" ? classify::EvalPart::kValidation
+                                                               : classify::EvalPart::kAll;
   ProgressBar bar(global.quiet);
   bar.update("evaluate", 0, 0);
-  auto result = classify::evaluate_classifiers(args.model, args.data, args.test_split, args.seed, global.threads);
+  auto result = classify::evaluate_classifiers(args.model, args.data, part, args.seed, global.threads);
   std::vector<classify::EvalReport> comparison;
   if (result && args.compare_resources) {
     auto reports = compare_resources(args, global.threads);
@@ -114,11 +124,15 @@ void install_eval_classifier(CLI::App& app, GlobalOptions& global, int& exit_cod
   CLI::App* cmd = eval->add_subcommand("classifier", "Macro-F1 (95% bootstrap CI), per-class table, confusion matrix "
                                                      "and per-language rows of a classifier model directory");
   auto args = std::make_shared<EvalClassifierArgs>();
-  cmd->add_option("--model", args->model, "Model directory (decision.txt, actionable.ftz or request.ftz + offer.ftz, "
-                                          "resources.ftz)")
+  cmd->add_option("--model", args->model, "Model directory (decision.txt, actionable.ftz or request.ftz + offer.ftz "
+                                          "or linear_head.bin, resources.ftz)")
       ->required();
   cmd->add_option("--data", args->data, "Labelled JSONL")->required();
   cmd->add_flag("--test-split", args->test_split, "Only the 20% test part of the stratified 70/10/20 split");
+  cmd->add_option("--split", args->split,
+                  "Rows to score: all (default), test (= --test-split) or validation (the 10% part models are "
+                  "tuned and chosen on)")
+      ->check(CLI::IsMember({"all", "test", "validation"}));
   cmd->add_option("--seed", args->seed, "Seed of the split and the bootstrap (default 42)");
   cmd->add_flag("--compare-resources", args->compare_resources,
                 "Also score resource names from the resource model, the extraction lexicon (on posts classified "

@@ -1,10 +1,13 @@
 // crema train classifier: trains the built-in fastText classifiers (4-class actionable help
-// and multi-label resources) on labelled JSONL and writes a model directory.
+// and multi-label resources) on labelled JSONL and writes a model directory; with
+// --encoder NAME, a linear head on that sentence encoder's features instead
+// (crema/classify/linear_head.h).
 #include <cstdio>
 #include <memory>
 
 #include "command.h"
 #include "crema/classify/classifier.h"
+#include "crema/classify/linear_head.h"
 #include "crema/common/json_writer.h"
 
 namespace crema::cli {
@@ -30,6 +33,10 @@ struct TrainArgs {
   std::string char_ngrams = "auto";
   bool no_synthetic = false;
   bool resources_words_only = false;
+  std::string encoder = "fasttext";  // fasttext | an encoder spec for a linear head
+  std::vector<double> l2;            // linear head: the l2 grid (empty = default grid)
+  std::string resources_model;       // linear head: resources.ftz to copy in
+  bool no_class_weights = false;
 };
 
 classify::GridChoice choice_of(const std::string& v) {
@@ -61,7 +68,61 @@ std::string command_line(const TrainArgs& a) {
   return cmd;
 }
 
+std::string linear_command_line(const TrainArgs& a) {
+  std::string cmd = "crema train classifier --data " + a.data + " --out " + a.out + " --seed " + std::to_string(a.seed) +
+                    " --encoder " + a.encoder;
+  if (!a.l2.empty()) {
+    cmd += " --l2 ";
+    for (size_t i = 0; i < a.l2.size(); ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%g", i > 0 ? "," : "", a.l2[i]);
+      cmd += buf;
+    }
+  }
+  if (a.prior != "auto") cmd += " --prior-correction " + a.prior;
+  if (!a.resources_model.empty()) cmd += " --resources-model " + a.resources_model;
+  if (a.no_class_weights) cmd += " --no-class-weights";
+  if (a.no_synthetic) cmd += " --no-synthetic";
+  return cmd;
+}
+
+int run_train_linear(const TrainArgs& args, const GlobalOptions& global) {
+  classify::LinearHeadClassifierOptions options;
+  options.data_path = args.data;
+  options.out_dir = args.out;
+  options.encoder = args.encoder;
+  options.seed = args.seed;
+  options.threads = global.threads;
+  if (!args.l2.empty()) options.l2_grid = args.l2;
+  options.prior_correction = choice_of(args.prior);
+  options.class_weights = !args.no_class_weights;
+  options.exclude_synthetic = args.no_synthetic;
+  options.resources_model = args.resources_model;
+  options.command_line = linear_command_line(args);
+  ProgressBar bar(global.quiet);
+  options.progress = bar.callback();
+  auto result = classify::train_linear_head_classifier(options);
+  bar.finish();
+  if (!result) return report_error(result.error());
+  if (global.json) {
+    std::string dir, chosen;
+    append_json_string(dir, args.out);
+    append_json_string(chosen, result->chosen);
+    std::printf("{\"model_dir\":%s,\"chosen\":%s,\"validation\":%s,\"actionable\":%s}\n", dir.c_str(), chosen.c_str(),
+                result->validation.to_json().c_str(), result->test.actionable.to_json().c_str());
+  } else if (!global.quiet) {
+    std::printf("model written to %s (chosen on validation: %s)\n\nvalidation split (10%%):\n%s\ntest split (20%%):\n%s",
+                args.out.c_str(), result->chosen.c_str(), result->validation.to_text().c_str(),
+                result->test.actionable.to_text().c_str());
+  }
+  return kExitOk;
+}
+
 int run_train(const TrainArgs& args, const GlobalOptions& global) {
+  if (args.encoder != "fasttext") return run_train_linear(args, global);
+  if (!args.l2.empty() || !args.resources_model.empty() || args.no_class_weights) {
+    return usage_error("--l2, --resources-model and --no-class-weights belong to --encoder (a linear head)");
+  }
   if (args.minn > args.maxn) return usage_error("--char-ngram-range: MIN must not exceed MAX");
   classify::TrainOptions options;
   options.data_path = args.data;
@@ -113,7 +174,8 @@ int run_train(const TrainArgs& args, const GlobalOptions& global) {
 void install_train(CLI::App& app, GlobalOptions& global, int& exit_code) {
   CLI::App* train = command_group(app, "train", "Train models on labelled data");
   CLI::App* cmd = train->add_subcommand(
-      "classifier", "Train the actionable-help (request/offer) and resource classifiers (fastText)");
+      "classifier", "Train the actionable-help (request/offer) and resource classifiers (fastText, or a linear head on an "
+      "encoder's features with --encoder)");
   auto args = std::make_shared<TrainArgs>();
   cmd->add_option("--data", args->data, "Labelled JSONL (text, label, resources, lang, source, source_id)")
       ->required();
@@ -156,6 +218,15 @@ void install_train(CLI::App& app, GlobalOptions& global, int& exit_code) {
                   "fastText training threads (default 1: bit-for-bit reproducible)")
       ->check(CLI::Range(1, 256));
   cmd->add_flag("--no-quantize", args->no_quantize, "Write unquantized models (larger)");
+  cmd->add_option("--encoder", args->encoder,
+                  "fasttext (default: the fastText models) or a sentence encoder (tfidf, glove-sif, use-lite, hf:DIR, "
+                  "...; several joined by '+' are concatenated): a linear head on its frozen features");
+  cmd->add_option("--l2", args->l2, "Linear head: L2 strengths to try on validation (default 0.1,0.03,...,0.0001)")
+      ->delimiter(',')
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--resources-model", args->resources_model,
+                  "Linear head: a fastText resource model to copy in as resources.ftz (default: none)");
+  cmd->add_flag("--no-class-weights", args->no_class_weights, "Linear head: every row weight 1 (default: inverse class frequency)");
   cmd->add_flag("--no-tune", args->no_tune, "Skip the validation grid; use --epochs/--lr or the defaults (25, 0.5) and the axes set to on");
   cmd->callback([args, &global, &exit_code] { exit_code = run_train(*args, global); });
 }

@@ -11,6 +11,7 @@
 #include <fasttext/fasttext.h>
 
 #include "crema/classify/evaluation.h"
+#include "crema/classify/linear_head.h"
 #include "crema/common/file_io.h"
 #include "crema/common/parallel.h"
 #include "crema/text/normalize.h"
@@ -103,11 +104,43 @@ void FastTextModel::predict(std::string_view input_line, std::vector<float>& pro
 
 namespace {
 
+// The one-vs-all resource model and the map from its label ids to kResourceNames.
+class ResourceModel {
+ public:
+  explicit ResourceModel(FastTextModel model) : model_(std::move(model)) {
+    for (const std::string& name : model_.info.labels) {
+      const auto it = std::find(kResourceNames.begin(), kResourceNames.end(), name);
+      resource_of_.push_back(it == kResourceNames.end() ? -1 : static_cast<int>(it - kResourceNames.begin()));
+    }
+  }
+
+  // Fills out.resources / out.resource_probs for one fastText input line (ending in '\n').
+  void predict(std::string_view line, Classification& out) const {
+    thread_local std::vector<float> probs;
+    model_.predict(line, probs);
+    std::vector<std::pair<float, int>> found;
+    for (size_t i = 0; i < probs.size(); ++i) {
+      if (resource_of_[i] >= 0 && probs[i] >= kResourceThreshold) found.emplace_back(probs[i], resource_of_[i]);
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    for (const auto& [p, r] : found) {
+      out.resources.emplace_back(kResourceNames[static_cast<size_t>(r)]);
+      out.resource_probs.push_back(p);
+    }
+  }
+
+ private:
+  FastTextModel model_;
+  std::vector<int> resource_of_;  // model label id -> index in kResourceNames, -1 for "none"
+};
+
 class FastTextClassifier final : public Classifier {
  public:
   // softmax-4: actionable = the 4-class model; cascade: request and offer binary models.
   FastTextClassifier(DecisionRule rule, FastTextModel actionable, std::optional<FastTextModel> offer,
-                     std::optional<FastTextModel> resources)
+                     std::optional<ResourceModel> resources)
       : rule_(rule), actionable_(std::move(actionable)), offer_(std::move(offer)), resources_(std::move(resources)) {
     for (const std::string& name : actionable_.info.labels) {
       label_of_.push_back(parse_label(name).value_or(Label::kUnknown));
@@ -115,12 +148,6 @@ class FastTextClassifier final : public Classifier {
     if (offer_) {
       request_yes_ = yes_index(actionable_);
       offer_yes_ = yes_index(*offer_);
-    }
-    if (resources_) {
-      for (const std::string& name : resources_->info.labels) {
-        const auto it = std::find(kResourceNames.begin(), kResourceNames.end(), name);
-        resource_of_.push_back(it == kResourceNames.end() ? -1 : static_cast<int>(it - kResourceNames.begin()));
-      }
     }
   }
 
@@ -154,20 +181,7 @@ class FastTextClassifier final : public Classifier {
       }
       out.label = biased_argmax(out.probs, rule_.bias);
     }
-    if (resources_) {
-      resources_->predict(line, probs);
-      std::vector<std::pair<float, int>> found;
-      for (size_t i = 0; i < probs.size(); ++i) {
-        if (resource_of_[i] >= 0 && probs[i] >= kResourceThreshold) found.emplace_back(probs[i], resource_of_[i]);
-      }
-      std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first > b.first : a.second < b.second;
-      });
-      for (const auto& [p, r] : found) {
-        out.resources.emplace_back(kResourceNames[static_cast<size_t>(r)]);
-        out.resource_probs.push_back(p);
-      }
-    }
+    if (resources_) resources_->predict(line, out);
     return out;
   }
 
@@ -188,10 +202,55 @@ class FastTextClassifier final : public Classifier {
   DecisionRule rule_;
   FastTextModel actionable_;  // the softmax-4 model, or the cascade's request model
   std::optional<FastTextModel> offer_;
-  std::optional<FastTextModel> resources_;
+  std::optional<ResourceModel> resources_;
   std::vector<Label> label_of_;   // model label id -> Label
-  std::vector<int> resource_of_;  // model label id -> index in kResourceNames, -1 for "none"
   size_t request_yes_ = 0, offer_yes_ = 0;
+};
+
+// A linear head on a sentence encoder's features (linear_head.h), decided like softmax-4.
+class LinearHeadClassifier final : public Classifier {
+ public:
+  LinearHeadClassifier(DecisionRule rule, LinearHead head, std::unique_ptr<FeatureEncoder> encoder,
+                       std::optional<ResourceModel> resources)
+      : rule_(std::move(rule)), head_(std::move(head)), encoder_(std::move(encoder)), resources_(std::move(resources)) {}
+
+  Classification classify(std::string_view normalized_text) const override {
+    Classification out;
+    classify_batch(std::span<const std::string_view>(&normalized_text, 1), std::span<Classification>(&out, 1), 1);
+    return out;
+  }
+
+  void classify_batch(std::span<const std::string_view> texts, std::span<Classification> out,
+                      int threads) const override {
+    const size_t n = std::min(texts.size(), out.size());
+    const size_t d = head_.dim;
+    std::vector<float> features(n * d, 0.0f);
+    // An encoder that fails (it never should on text) leaves zero rows: the head's bias
+    // then decides, as for a text with no usable tokens.
+    if (auto st = encoder_->encode(texts.first(n), features, resolve_threads(threads)); !st) {
+      std::fill(features.begin(), features.end(), 0.0f);
+    }
+    parallel_for(n, resolve_threads(threads), [&](size_t begin, size_t end) {
+      std::string line;
+      for (size_t i = begin; i < end; ++i) {
+        Classification c;
+        c.probs = head_.probs(std::span<const float>(features.data() + i * d, d));
+        c.label = biased_argmax(c.probs, rule_.bias);
+        if (resources_) {
+          line = fasttext_input(texts[i]);
+          line.push_back('\n');
+          resources_->predict(line, c);
+        }
+        out[i] = std::move(c);
+      }
+    });
+  }
+
+ private:
+  DecisionRule rule_;
+  LinearHead head_;
+  std::unique_ptr<FeatureEncoder> encoder_;
+  std::optional<ResourceModel> resources_;
 };
 
 enum class ModelKind { kActionable, kBinary, kResources };
@@ -231,6 +290,42 @@ Result<FastTextModel> load_checked(const std::string& path, ModelKind kind) {
   return model;
 }
 
+constexpr uint64_t kMaxLinearHeadBytes = uint64_t{64} << 20;
+
+Result<std::unique_ptr<Classifier>> load_linear_head(const std::string& model_dir, const std::string& decision_path,
+                                                     const DecisionRule& rule, std::optional<ResourceModel> resources) {
+  const std::string path = model_dir + "/linear_head.bin";
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    if (!std::filesystem::exists(path)) return make_error(ErrorCode::kNotFound, path + ": model file not found");
+    return make_error(ErrorCode::kIoError, path + ": " + ec.message());
+  }
+  if (size > kMaxLinearHeadBytes) return make_error(ErrorCode::kCorrupt, path + ": model file too large");
+  auto bytes = read_file(path);
+  if (!bytes) return tl::unexpected(bytes.error());
+  auto head = parse_linear_head(*bytes, path);
+  if (!head) return tl::unexpected(head.error());
+  if (head->encoder != rule.encoder) {
+    return make_error(ErrorCode::kCorrupt, path + ": encoder '" + head->encoder + "' differs from " + decision_path +
+                                               " ('" + rule.encoder + "')");
+  }
+  auto encoder = make_feature_encoder(rule.encoder);
+  if (!encoder) {
+    const auto& e = encoder.error();
+    // An encoder name nobody knows means the directory is not usable as written; a missing
+    // factory or a missing encoder file keeps its own code.
+    const ErrorCode code = e.code == ErrorCode::kInvalidArgument ? ErrorCode::kCorrupt : e.code;
+    return make_error(code, decision_path + ": encoder '" + rule.encoder + "': " + e.message);
+  }
+  if ((*encoder)->dim() != head->dim) {
+    return make_error(ErrorCode::kCorrupt, path + ": dimension " + std::to_string(head->dim) + " but encoder '" +
+                                               rule.encoder + "' gives " + std::to_string((*encoder)->dim()));
+  }
+  return std::unique_ptr<Classifier>(
+      new LinearHeadClassifier(rule, std::move(*head), std::move(*encoder), std::move(resources)));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& model_dir) {
@@ -247,6 +342,14 @@ Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& model_di
     if (!parsed) return tl::unexpected(parsed.error());
     rule = *parsed;
   }
+  const std::string resources_path = model_dir + "/resources.ftz";
+  std::optional<ResourceModel> resources;
+  if (std::filesystem::exists(resources_path, ec)) {
+    auto loaded = load_checked(resources_path, ModelKind::kResources);
+    if (!loaded) return tl::unexpected(loaded.error());
+    resources.emplace(std::move(*loaded));
+  }
+  if (rule.type == ModelType::kLinearHead) return load_linear_head(model_dir, decision_path, rule, std::move(resources));
   const bool cascade = rule.type == ModelType::kCascade;
   auto first = cascade ? load_checked(model_dir + "/request.ftz", ModelKind::kBinary)
                        : load_checked(model_dir + "/actionable.ftz", ModelKind::kActionable);
@@ -256,13 +359,6 @@ Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& model_di
     auto loaded = load_checked(model_dir + "/offer.ftz", ModelKind::kBinary);
     if (!loaded) return tl::unexpected(loaded.error());
     offer = std::move(*loaded);
-  }
-  const std::string resources_path = model_dir + "/resources.ftz";
-  std::optional<FastTextModel> resources;
-  if (std::filesystem::exists(resources_path, ec)) {
-    auto loaded = load_checked(resources_path, ModelKind::kResources);
-    if (!loaded) return tl::unexpected(loaded.error());
-    resources = std::move(*loaded);
   }
   return std::unique_ptr<Classifier>(
       new FastTextClassifier(rule, std::move(*first), std::move(offer), std::move(resources)));

@@ -12,7 +12,12 @@
 namespace crema::classify {
 
 std::string_view model_type_name(ModelType type) {
-  return type == ModelType::kCascade ? "cascade" : "softmax-4";
+  switch (type) {
+    case ModelType::kSoftmax: return "softmax-4";
+    case ModelType::kCascade: return "cascade";
+    case ModelType::kLinearHead: return "linear-head";
+  }
+  return "softmax-4";
 }
 
 std::string_view resource_source_name(ResourceSource source) {
@@ -199,6 +204,11 @@ std::vector<std::string_view> fields_of(std::string_view line) {
 
 }  // namespace
 
+bool valid_encoder_spec(std::string_view spec) {
+  if (spec.empty() || spec.size() > kMaxEncoderSpecBytes) return false;
+  return std::all_of(spec.begin(), spec.end(), [](char c) { return c > ' ' && c < 127; });
+}
+
 Result<DecisionRule> parse_decision_rule(std::string_view text, const std::string& name) {
   const auto fail = [&](size_t line_no, const std::string& why) {
     return make_error(ErrorCode::kCorrupt,
@@ -208,7 +218,7 @@ Result<DecisionRule> parse_decision_rule(std::string_view text, const std::strin
   DecisionRule rule;
   bool have_format = false, have_type = false;
   std::array<bool, kNumLabels> have_bias{};
-  bool have_request = false, have_offer = false;
+  bool have_request = false, have_offer = false, have_encoder = false;
   size_t line_no = 0;
   std::string_view rest = text;
   while (!rest.empty()) {
@@ -223,11 +233,15 @@ Result<DecisionRule> parse_decision_rule(std::string_view text, const std::strin
       if (have_format || f.size() != 2 || f[1] != "1") return fail(line_no, "expected one \"format 1\" line");
       have_format = true;
     } else if (f[0] == "type") {
-      if (have_type || f.size() != 2) return fail(line_no, "expected one \"type softmax-4|cascade\" line");
+      if (have_type || f.size() != 2) {
+        return fail(line_no, "expected one \"type softmax-4|cascade|linear-head\" line");
+      }
       if (f[1] == "softmax-4") {
         rule.type = ModelType::kSoftmax;
       } else if (f[1] == "cascade") {
         rule.type = ModelType::kCascade;
+      } else if (f[1] == "linear-head") {
+        rule.type = ModelType::kLinearHead;
       } else {
         return fail(line_no, "unknown model type \"" + std::string(f[1]) + "\"");
       }
@@ -254,6 +268,11 @@ Result<DecisionRule> parse_decision_rule(std::string_view text, const std::strin
       if (have) return fail(line_no, "duplicate threshold for " + std::string(f[1]));
       have = true;
       (f[1] == "request" ? rule.request_threshold : rule.offer_threshold) = v;
+    } else if (f[0] == "encoder") {
+      if (have_encoder || f.size() != 2) return fail(line_no, "expected one \"encoder NAME\" line");
+      if (!valid_encoder_spec(f[1])) return fail(line_no, "encoder name must be 1..1024 printable ASCII bytes");
+      have_encoder = true;
+      rule.encoder = std::string(f[1]);
     } else {
       return fail(line_no, "unknown key \"" + std::string(f[0].substr(0, 40)) + "\"");
     }
@@ -264,8 +283,10 @@ Result<DecisionRule> parse_decision_rule(std::string_view text, const std::strin
     if (any_bias) return fail(0, "bias lines belong to softmax-4, not cascade");
     if (!have_request || !have_offer) return fail(0, "a cascade needs both thresholds");
   } else if (have_request || have_offer) {
-    return fail(0, "threshold lines belong to cascade, not softmax-4");
+    return fail(0, "threshold lines belong to cascade, not " + std::string(model_type_name(rule.type)));
   }
+  if (rule.type == ModelType::kLinearHead && !have_encoder) return fail(0, "a linear-head rule needs an encoder line");
+  if (rule.type != ModelType::kLinearHead && have_encoder) return fail(0, "encoder lines belong to linear-head");
   return rule;
 }
 
@@ -278,6 +299,7 @@ std::string format_decision_rule(const DecisionRule& rule) {
                   static_cast<double>(rule.request_threshold), static_cast<double>(rule.offer_threshold));
     out += buf;
   } else {
+    if (rule.type == ModelType::kLinearHead) out += "encoder " + rule.encoder + "\n";
     for (size_t c = 0; c < kNumLabels; ++c) {
       std::snprintf(buf, sizeof buf, "bias %s %.9g\n", std::string(label_name(static_cast<Label>(c))).c_str(),
                     static_cast<double>(rule.bias[c]));

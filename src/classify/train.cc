@@ -15,6 +15,7 @@
 
 #include "crema/classify/classifier.h"
 #include "crema/classify/evaluation.h"
+#include "crema/classify/linear_head.h"
 #include "crema/common/file_io.h"
 #include "crema/common/json_writer.h"
 #include "crema/common/parallel.h"
@@ -30,6 +31,7 @@ constexpr const char* kRequestFile = "request.ftz";
 constexpr const char* kOfferFile = "offer.ftz";
 constexpr const char* kResourcesFile = "resources.ftz";
 constexpr const char* kDecisionFile = "decision.txt";
+constexpr const char* kLinearHeadFile = "linear_head.bin";
 constexpr const char* kNoResource = "none";  // pseudo-label: the post names no resource
 constexpr int64_t kMaxRepeats = 30;
 
@@ -630,6 +632,7 @@ Result<ActionableOutcome> train_actionable(TrainContext& ctx, const std::functio
     std::filesystem::remove(dir + kRequestFile, ec);
     std::filesystem::remove(dir + kOfferFile, ec);
   }
+  std::filesystem::remove(dir + kLinearHeadFile, ec);
   // Quantisation moves the probabilities a little: tune the rule again, on validation only,
   // on the models as they are saved.
   if (win.prior && o.quantize) {
@@ -753,6 +756,7 @@ void write_rule(JsonWriter& w, const DecisionRule& r) {
     w.key("request_threshold").value(static_cast<double>(r.request_threshold));
     w.key("offer_threshold").value(static_cast<double>(r.offer_threshold));
   } else {
+    if (r.type == ModelType::kLinearHead) w.key("encoder").value(r.encoder);
     w.key("bias").begin_object();
     for (size_t c = 0; c < kNumLabels; ++c) w.key(label_name(static_cast<Label>(c))).value(static_cast<double>(r.bias[c]));
     w.end_object();
@@ -979,18 +983,246 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
 
 Result<TrainResult> evaluate_classifiers(const std::string& model_dir, const std::string& data_path,
                                          bool test_split_only, uint64_t seed, int threads) {
+  return evaluate_classifiers(model_dir, data_path, test_split_only ? EvalPart::kTest : EvalPart::kAll, seed, threads);
+}
+
+Result<TrainResult> evaluate_classifiers(const std::string& model_dir, const std::string& data_path, EvalPart part,
+                                         uint64_t seed, int threads) {
   auto classifier = Classifier::load(model_dir);
   if (!classifier) return tl::unexpected(classifier.error());
   auto prepared = prepare(data_path, threads);
   if (!prepared) return tl::unexpected(prepared.error());
   std::vector<size_t> rows;
-  if (test_split_only) {
-    rows = stratified_split(prepared->posts, seed).test;
-  } else {
-    rows.resize(prepared->posts.size());
-    for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  switch (part) {
+    case EvalPart::kTest: rows = stratified_split(prepared->posts, seed).test; break;
+    case EvalPart::kValidation: rows = stratified_split(prepared->posts, seed).validation; break;
+    case EvalPart::kAll:
+      rows.resize(prepared->posts.size());
+      for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+      break;
   }
   return evaluate_rows(**classifier, *prepared, rows, seed, resolve_threads(threads));
+}
+
+namespace {
+
+std::string l2_text(double l2) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", l2);
+  return buf;
+}
+
+std::string linear_variant(const std::string& encoder, const LinearHeadGridPoint& g) {
+  return "linear-head(" + encoder + ")" + (g.prior ? "+prior" : "") + ", l2 " + l2_text(g.l2);
+}
+
+EvalReport report_with_languages(const std::vector<Label>& truth, const std::vector<Label>& pred,
+                                 const std::vector<std::string>& langs, uint64_t seed) {
+  EvalReport r = actionable_report(truth, pred, seed, 1000);
+  r.languages = language_reports(truth, pred, langs, kMinLanguageRows, seed, 1000);
+  return r;
+}
+
+}  // namespace
+
+Result<LinearHeadTrainResult> train_linear_head_classifier(const LinearHeadClassifierOptions& options) {
+  if (options.l2_grid.empty() ||
+      std::any_of(options.l2_grid.begin(), options.l2_grid.end(), [](double v) { return !(v >= 0) || !std::isfinite(v); }) ||
+      !valid_encoder_spec(options.encoder)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "linear head: need an encoder name and a non-empty grid of finite l2 values >= 0");
+  }
+  auto encoder = make_feature_encoder(options.encoder);
+  if (!encoder) return tl::unexpected(encoder.error());
+  auto data = read_file(options.data_path);
+  if (!data) return tl::unexpected(data.error());
+  const std::string data_sha = sha256_hex(*data);
+  data->clear();
+  auto prepared = prepare(options.data_path, options.threads, options.exclude_synthetic);
+  if (!prepared) return tl::unexpected(prepared.error());
+  const Prepared& p = *prepared;
+  const Split split = stratified_split(p.posts, options.seed);
+  const std::vector<size_t> train_rows = rows_for(p, split.train, Task::kActionable);
+  const std::vector<size_t> val_rows = rows_for(p, split.validation, Task::kActionable);
+  std::set<Label> train_labels;
+  for (size_t i : train_rows) train_labels.insert(p.posts[i].label);
+  if (train_labels.size() < 2 || val_rows.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      options.data_path + ": need at least two labels in the training part and a validation part");
+  }
+  if (auto st = ensure_directory(options.out_dir); !st) return tl::unexpected(st.error());
+
+  // Every labelled row of train and validation is encoded once; the features stay in memory.
+  const size_t d = (*encoder)->dim();
+  const auto encode_rows = [&](const std::vector<size_t>& rows) -> Result<std::vector<float>> {
+    std::vector<std::string_view> texts;
+    texts.reserve(rows.size());
+    for (size_t i : rows) texts.push_back(p.normalized[i]);
+    std::vector<float> out(rows.size() * d, 0.0f);
+    constexpr size_t kChunk = 512;
+    for (size_t at = 0; at < rows.size(); at += kChunk) {
+      const size_t m = std::min(kChunk, rows.size() - at);
+      if (auto st = (*encoder)->encode(std::span(texts).subspan(at, m), std::span(out).subspan(at * d, m * d),
+                                       resolve_threads(options.threads));
+          !st) {
+        return tl::unexpected(st.error());
+      }
+      if (options.progress) options.progress("encode", at + m, rows.size());
+    }
+    return out;
+  };
+  auto train_x = encode_rows(train_rows);
+  if (!train_x) return tl::unexpected(train_x.error());
+  auto val_x = encode_rows(val_rows);
+  if (!val_x) return tl::unexpected(val_x.error());
+  std::vector<Label> train_y, val_y;
+  std::vector<std::string> val_langs;
+  for (size_t i : train_rows) train_y.push_back(p.posts[i].label);
+  for (size_t i : val_rows) {
+    val_y.push_back(p.posts[i].label);
+    val_langs.push_back(p.posts[i].lang);
+  }
+
+  LinearHeadTrainResult result;
+  std::vector<LinearHead> heads;
+  std::vector<DecisionRule> rules;
+  std::vector<std::vector<Label>> val_preds;
+  const std::vector<bool> priors = options.prior_correction == GridChoice::kBoth ? std::vector<bool>{false, true}
+                                   : options.prior_correction == GridChoice::kOn ? std::vector<bool>{true}
+                                                                                 : std::vector<bool>{false};
+  uint64_t done = 0;
+  for (double l2 : options.l2_grid) {
+    LinearHeadTrainOptions ho;
+    ho.l2 = l2;
+    ho.class_weights = options.class_weights;
+    ho.threads = resolve_threads(options.threads);
+    auto head = train_linear_head(*train_x, d, train_y, ho);
+    if (!head) return tl::unexpected(head.error());
+    head->encoder = options.encoder;
+    std::vector<std::array<float, kNumLabels>> probs(val_rows.size());
+    for (size_t k = 0; k < val_rows.size(); ++k) probs[k] = head->probs(std::span(*val_x).subspan(k * d, d));
+    for (bool prior : priors) {
+      DecisionRule rule;
+      rule.type = ModelType::kLinearHead;
+      rule.encoder = options.encoder;
+      if (prior) rule.bias = tune_prior_bias(probs, val_y, kMinTuningSupport);
+      std::vector<Label> pred;
+      for (const auto& pr : probs) pred.push_back(biased_argmax(pr, rule.bias));
+      result.grid.push_back({l2, prior, macro_f1_of(val_y, pred, kMinTuningSupport)});
+      heads.push_back(*head);
+      rules.push_back(rule);
+      val_preds.push_back(std::move(pred));
+    }
+    if (options.progress) options.progress("train", ++done, options.l2_grid.size());
+  }
+  for (size_t k = 1; k < result.grid.size(); ++k) {
+    if (result.grid[k].validation_macro_f1 > result.grid[result.winner].validation_macro_f1) result.winner = k;
+  }
+  const size_t win = result.winner;
+  result.chosen = linear_variant(options.encoder, result.grid[win]);
+  result.validation = report_with_languages(val_y, val_preds[win], val_langs, options.seed);
+
+  const std::string dir = options.out_dir + "/";
+  std::string resources_sha;
+  if (!options.resources_model.empty()) {
+    auto bytes = read_file(options.resources_model);
+    if (!bytes) return tl::unexpected(bytes.error());
+    resources_sha = sha256_hex(*bytes);
+    if (auto st = write_file_atomic(dir + kResourcesFile, *bytes); !st) return tl::unexpected(st.error());
+  } else {
+    std::error_code ec;
+    std::filesystem::remove(dir + kResourcesFile, ec);
+  }
+  const std::string head_bytes = serialize_linear_head(heads[win]);
+  if (auto st = write_file_atomic(dir + kLinearHeadFile, head_bytes); !st) return tl::unexpected(st.error());
+  if (auto st = write_file_atomic(dir + kDecisionFile, format_decision_rule(rules[win])); !st) {
+    return tl::unexpected(st.error());
+  }
+  for (const char* stale : {kActionableFile, kRequestFile, kOfferFile}) {
+    std::error_code ec;
+    std::filesystem::remove(dir + stale, ec);
+  }
+
+  // The test part is scored once, on the directory as saved and loaded.
+  auto classifier = Classifier::load(options.out_dir);
+  if (!classifier) return tl::unexpected(classifier.error());
+  result.test = evaluate_rows(**classifier, p, split.test, options.seed, resolve_threads(options.threads));
+  result.test.chosen = result.chosen;
+  const std::string note = "test split (20%) of " + options.data_path + ", seed " + std::to_string(options.seed) +
+                           "; actionable model: " + result.chosen;
+  if (auto st = write_file_atomic(dir + "actionable.report.txt", report_text(result.test.actionable, note)); !st) {
+    return tl::unexpected(st.error());
+  }
+  if (auto st = write_file_atomic(dir + "actionable.report.json", result.test.actionable.to_json() + "\n"); !st) {
+    return tl::unexpected(st.error());
+  }
+  for (const char* name : {"resources.report.txt", "resources.report.json"}) {
+    std::error_code ec;
+    if (options.resources_model.empty()) std::filesystem::remove(dir + name, ec);
+  }
+  if (!options.resources_model.empty()) {
+    if (auto st = write_file_atomic(dir + "resources.report.txt", report_text(result.test.resources, note)); !st) {
+      return tl::unexpected(st.error());
+    }
+    if (auto st = write_file_atomic(dir + "resources.report.json", result.test.resources.to_json() + "\n"); !st) {
+      return tl::unexpected(st.error());
+    }
+  }
+
+  JsonWriter w;
+  w.begin_object();
+  w.key("command").value(options.command_line);
+  w.key("seed").value(options.seed);
+  w.key("trainer").begin_object();
+  w.key("library").value("crema linear head: multinomial logistic regression, full-batch L-BFGS (memory 10)");
+  w.key("encoder").value(options.encoder);
+  w.key("dim").value(static_cast<uint64_t>(d));
+  w.key("class_weights").value(options.class_weights ? "inverse frequency n/(k n_c)" : "none");
+  w.key("standardized_features").value(true);
+  w.key("max_iterations").value(LinearHeadTrainOptions{}.max_iterations);
+  w.key("reproducible").value(true);
+  w.key("input").value("crema::text::normalize_text, then the encoder");
+  w.end_object();
+  w.key("data").begin_object();
+  w.key("path").value(options.data_path);
+  w.key("sha256").value(data_sha);
+  w.key("rows").value(static_cast<int64_t>(p.posts.size()));
+  w.key("synthetic_excluded").value(options.exclude_synthetic);
+  w.key("split").value("stratified 70/10/20 by label, groups kept together, SplitMix64 seed");
+  w.key("train").value(static_cast<int64_t>(split.train.size()));
+  w.key("validation").value(static_cast<int64_t>(split.validation.size()));
+  w.key("test").value(static_cast<int64_t>(split.test.size()));
+  w.end_object();
+  w.key("actionable").begin_object();
+  w.key("chosen").value(result.chosen);
+  w.key("decision").value(kDecisionFile);
+  w.key("rule");
+  write_rule(w, rules[win]);
+  w.key("files").begin_object();
+  w.key(kLinearHeadFile).value(sha256_hex(head_bytes));
+  w.end_object();
+  w.key("train_rows").value(static_cast<int64_t>(train_rows.size()));
+  w.key("grid").begin_array();
+  for (const LinearHeadGridPoint& g : result.grid) {
+    w.begin_object();
+    w.key("l2").value(g.l2);
+    w.key("prior_correction").value(g.prior);
+    w.key("validation_macro_f1").value(g.validation_macro_f1);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("validation").raw(result.validation.to_json());
+  w.key("test").raw(result.test.actionable.to_json());
+  w.end_object();
+  w.key("resources").begin_object();
+  w.key("file").value(options.resources_model.empty() ? "" : kResourcesFile);
+  w.key("copied_from").value(options.resources_model);
+  w.key("sha256").value(resources_sha);
+  if (!options.resources_model.empty()) w.key("test").raw(result.test.resources.to_json());
+  w.end_object();
+  w.end_object();
+  if (auto st = write_file_atomic(dir + "manifest.json", w.take() + "\n"); !st) return tl::unexpected(st.error());
+  return result;
 }
 
 }  // namespace crema::classify

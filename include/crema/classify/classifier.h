@@ -11,6 +11,9 @@
 //                    request-vs-not and offer-vs-not, both trained with request_and_offer
 //                    as positive; used instead of actionable.ftz when decision.txt says cascade
 //   resources.ftz    multi-label (one-vs-all) model over kResourceNames
+//   linear_head.bin  instead of the .ftz actionable models when decision.txt says
+//                    linear-head: a linear layer on a sentence encoder's features
+//                    (crema/classify/linear_head.h; the encoder is named in decision.txt)
 //   manifest.json    training command, seed, data sha256, model sha256, metrics, grid
 //   *.report.json / *.report.txt  evaluation reports written by training
 // Classifiers take normalised text (crema/text/normalize.h) and apply their own
@@ -145,9 +148,10 @@ struct EvalReport {
 // One axis of the training grid: try both values, or only one.
 enum class GridChoice : uint8_t { kBoth = 0, kOn = 1, kOff = 2 };
 
-// The actionable model's type.
-enum class ModelType : uint8_t { kSoftmax = 0, kCascade = 1 };
-std::string_view model_type_name(ModelType type);  // "softmax-4", "cascade"
+// The actionable model's type. kLinearHead: a linear head on frozen encoder features
+// (crema/classify/linear_head.h), decided like softmax-4.
+enum class ModelType : uint8_t { kSoftmax = 0, kCascade = 1, kLinearHead = 2 };
+std::string_view model_type_name(ModelType type);  // "softmax-4", "cascade", "linear-head"
 
 struct TrainOptions {
   std::string data_path;  // labelled JSONL
@@ -207,5 +211,10 @@ Result<TrainResult> train_classifiers(const TrainOptions& options);
 // per-language rows.
 Result<TrainResult> evaluate_classifiers(const std::string& model_dir, const std::string& data_path,
                                          bool test_split_only, uint64_t seed, int threads);
+
+// Which rows evaluate_classifiers scores: all, or one part of the seed's stratified split.
+enum class EvalPart : uint8_t { kAll = 0, kTest = 1, kValidation = 2 };
+Result<TrainResult> evaluate_classifiers(const std::string& model_dir, const std::string& data_path, EvalPart part,
+                                         uint64_t seed, int threads);
 
 }  // namespace crema::classify

@@ -74,17 +74,27 @@ struct DecisionRule {
   // cascade: a binary model "fires" when its P(yes) >= its threshold, in (0, 1).
   float request_threshold = 0.5f;
   float offer_threshold = 0.5f;
+  // linear-head: the feature spec (make_feature_encoder in linear_head.h); the label is
+  // biased_argmax of the head's probabilities with `bias`, as softmax-4.
+  std::string encoder;
 };
 
 // decision.txt, UTF-8 text, at most 4 KiB, lines of "key value..." ('#' starts a comment
 // line):
 //   format 1
-//   type softmax-4 | cascade
-//   bias <label name> <float>          softmax-4 only, |bias| <= 20, each label at most once
+//   type softmax-4 | cascade | linear-head
+//   bias <label name> <float>          softmax-4 and linear-head only, |bias| <= 20, each
+//                                      label at most once
 //   threshold request|offer <float>    cascade only, in (0, 1), both required
+//   encoder <spec>                     linear-head only, required: 1..1024 printable ASCII
+//                                      bytes without spaces (names joined by '+')
 // Anything else (unknown keys, duplicates, non-finite or out-of-range numbers, a missing
 // format/type line) fails with kCorrupt naming `name` and the line.
 Result<DecisionRule> parse_decision_rule(std::string_view text, const std::string& name);
+// An encoder spec decision.txt and linear_head.bin accept: 1..kMaxEncoderSpecBytes bytes in
+// '!'..'~'.
+inline constexpr size_t kMaxEncoderSpecBytes = 1024;
+bool valid_encoder_spec(std::string_view spec);
 // The file parse_decision_rule reads back to the same rule (floats printed with %.9g).
 std::string format_decision_rule(const DecisionRule& rule);
 
