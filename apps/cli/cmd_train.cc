@@ -37,6 +37,7 @@ struct TrainArgs {
   std::vector<double> l2;            // linear head: the l2 grid (empty = default grid)
   std::string resources_model;       // linear head: resources.ftz to copy in
   bool no_class_weights = false;
+  bool no_standardize = false;
 };
 
 classify::GridChoice choice_of(const std::string& v) {
@@ -82,6 +83,7 @@ std::string linear_command_line(const TrainArgs& a) {
   if (a.prior != "auto") cmd += " --prior-correction " + a.prior;
   if (!a.resources_model.empty()) cmd += " --resources-model " + a.resources_model;
   if (a.no_class_weights) cmd += " --no-class-weights";
+  if (a.no_standardize) cmd += " --no-standardize";
   if (a.no_synthetic) cmd += " --no-synthetic";
   return cmd;
 }
@@ -96,6 +98,7 @@ int run_train_linear(const TrainArgs& args, const GlobalOptions& global) {
   if (!args.l2.empty()) options.l2_grid = args.l2;
   options.prior_correction = choice_of(args.prior);
   options.class_weights = !args.no_class_weights;
+  options.standardize = !args.no_standardize;
   options.exclude_synthetic = args.no_synthetic;
   options.resources_model = args.resources_model;
   options.command_line = linear_command_line(args);
@@ -120,8 +123,8 @@ int run_train_linear(const TrainArgs& args, const GlobalOptions& global) {
 
 int run_train(const TrainArgs& args, const GlobalOptions& global) {
   if (args.encoder != "fasttext") return run_train_linear(args, global);
-  if (!args.l2.empty() || !args.resources_model.empty() || args.no_class_weights) {
-    return usage_error("--l2, --resources-model and --no-class-weights belong to --encoder (a linear head)");
+  if (!args.l2.empty() || !args.resources_model.empty() || args.no_class_weights || args.no_standardize) {
+    return usage_error("--l2, --resources-model, --no-class-weights and --no-standardize belong to --encoder (a linear head)");
   }
   if (args.minn > args.maxn) return usage_error("--char-ngram-range: MIN must not exceed MAX");
   classify::TrainOptions options;
@@ -227,6 +230,8 @@ void install_train(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--resources-model", args->resources_model,
                   "Linear head: a fastText resource model to copy in as resources.ftz (default: none)");
   cmd->add_flag("--no-class-weights", args->no_class_weights, "Linear head: every row weight 1 (default: inverse class frequency)");
+  cmd->add_flag("--no-standardize", args->no_standardize,
+                "Linear head: train on the encoder's rows as they are (default: each feature standardised)");
   cmd->add_flag("--no-tune", args->no_tune, "Skip the validation grid; use --epochs/--lr or the defaults (25, 0.5) and the axes set to on");
   cmd->callback([args, &global, &exit_code] { exit_code = run_train(*args, global); });
 }

@@ -324,6 +324,10 @@ Result<LinearHead> train_linear_head(std::span<const float> features, size_t dim
     const double sd = std::sqrt(var[k] / static_cast<double>(n));
     scale[k] = sd > 1e-8 ? sd : 1.0;
   }
+  if (!options.standardize) {
+    std::fill(mean.begin(), mean.end(), 0.0);
+    std::fill(scale.begin(), scale.end(), 1.0);
+  }
   std::vector<float> x(n * dim);
   for (size_t i = 0; i < n; ++i)
     for (size_t k = 0; k < dim; ++k)

@@ -1095,6 +1095,7 @@ Result<LinearHeadTrainResult> train_linear_head_classifier(const LinearHeadClass
     LinearHeadTrainOptions ho;
     ho.l2 = l2;
     ho.class_weights = options.class_weights;
+    ho.standardize = options.standardize;
     ho.threads = resolve_threads(options.threads);
     auto head = train_linear_head(*train_x, d, train_y, ho);
     if (!head) return tl::unexpected(head.error());
@@ -1178,7 +1179,7 @@ Result<LinearHeadTrainResult> train_linear_head_classifier(const LinearHeadClass
   w.key("encoder").value(options.encoder);
   w.key("dim").value(static_cast<uint64_t>(d));
   w.key("class_weights").value(options.class_weights ? "inverse frequency n/(k n_c)" : "none");
-  w.key("standardized_features").value(true);
+  w.key("standardized_features").value(options.standardize);
   w.key("max_iterations").value(LinearHeadTrainOptions{}.max_iterations);
   w.key("reproducible").value(true);
   w.key("input").value("crema::text::normalize_text, then the encoder");

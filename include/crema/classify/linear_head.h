@@ -73,6 +73,9 @@ struct LinearHeadTrainOptions {
   // Inverse-frequency class weights n / (k * n_c) over the k classes present (CHO §3.4);
   // false = every row weight 1.
   bool class_weights = true;
+  // Standardise each feature (mean 0, sd 1 on these rows) before training; the l2 then
+  // applies to standardised weights. false = the encoder's rows as they are.
+  bool standardize = true;
   int max_iterations = 400;   // L-BFGS iterations
   double tolerance = 1e-5;    // stop when the gradient's max-norm falls below this
   int threads = 1;            // the result does not depend on it (fixed-order reductions)
@@ -111,6 +114,7 @@ struct LinearHeadClassifierOptions {
   std::vector<double> l2_grid = {1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4};
   GridChoice prior_correction = GridChoice::kBoth;
   bool class_weights = true;
+  bool standardize = true;  // LinearHeadTrainOptions::standardize
   bool exclude_synthetic = false;
   // A fastText resource model copied into the directory as resources.ftz (checked first);
   // empty = none (the directory then gives no resource names).
