@@ -32,6 +32,7 @@ struct LabelFlags {
   double confidence = 0.95;
   int64_t min_per_label = 30;
   uint64_t seed = 42;
+  int give_up_after = 3;
   bool print_prompt = false;
 };
 
@@ -68,6 +69,7 @@ int run_label(const LabelFlags& flags, const GlobalOptions& global) {
   if (flags.retries < 0) return usage_error("--retries must be >= 0");
   if (flags.max_tokens < 1) return usage_error("--max-tokens must be >= 1");
   if (flags.min_per_label < 0) return usage_error("--min-per-label must be >= 0");
+  if (flags.give_up_after < 0) return usage_error("--give-up-after must be >= 0");
 
   label::LabelOptions options;
   std::string api_key = flags.api_key;
@@ -102,6 +104,7 @@ int run_label(const LabelFlags& flags, const GlobalOptions& global) {
   options.confidence = flags.confidence;
   options.min_per_label = flags.min_per_label;
   options.seed = flags.seed;
+  options.give_up_after = flags.give_up_after;
 
   ProgressBar bar(global.quiet);
   options.progress = bar.callback();
@@ -128,6 +131,12 @@ int run_label(const LabelFlags& flags, const GlobalOptions& global) {
     std::printf("-> %s\n", flags.out.c_str());
   }
   if (summary->pending > 0) {
+    for (const auto& e : summary->endpoints) {
+      if (e.unanswered == 0) continue;
+      std::fprintf(stderr, "crema: error: endpoint %s: %lld posts without an answer%s; last error: %s\n", e.key.c_str(),
+                   static_cast<long long>(e.unanswered),
+                   e.given_up ? " (gave up on it after repeated errors)" : "", e.last_error.c_str());
+    }
     std::fprintf(stderr,
                  "crema: error: %lld posts still lack an answer from some endpoint (see \"error\" lines in "
                  "%s/answers.jsonl); run the same command again to retry them\n",
@@ -163,6 +172,10 @@ void install_label(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--max-tokens", flags->max_tokens, "max_tokens of each request")->capture_default_str();
   cmd->add_option("--temperature", flags->temperature, "temperature of each request")->capture_default_str();
   cmd->add_option("--limit", flags->limit, "Label only the first N posts (0 = all)")->capture_default_str();
+  cmd->add_option("--give-up-after", flags->give_up_after,
+                  "Stop asking an endpoint after this many failed requests in a row (0 = never); its posts "
+                  "stay pending for a rerun")
+      ->capture_default_str();
   cmd->add_flag("--retry-invalid", flags->retry_invalid, "Ask again where a stored answer could not be read");
   cmd->add_option("--margin", flags->margin, "Validation sample: margin of error")->capture_default_str();
   cmd->add_option("--confidence", flags->confidence, "Validation sample: confidence level")->capture_default_str();

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 
 #include <httplib.h>
@@ -54,6 +55,30 @@ std::string excerpt(std::string_view body) {
   return out;
 }
 
+std::string seconds_text(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", seconds);
+  return buf;
+}
+
+// httplib names its errors by enum ("Connection", "Read"); say what happened instead.
+std::string transport_error(httplib::Error error, const ClientOptions& options) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "could not connect (refused, unreachable, or no answer within " +
+             seconds_text(options.connect_timeout_s) + ")";
+    case httplib::Error::ConnectionTimeout: return "the connection timed out";
+    case httplib::Error::Read:
+      return "no complete reply within " + seconds_text(options.timeout_s) +
+             " (timed out or the connection was closed)";
+    case httplib::Error::Write: return "sending the request failed (the connection was closed)";
+    case httplib::Error::SSLConnection: return "the TLS handshake failed";
+    case httplib::Error::SSLLoadingCerts: return "the system's CA certificates could not be loaded";
+    case httplib::Error::SSLServerVerification: return "the server's TLS certificate was not accepted";
+    default: return "HTTP client error " + httplib::to_string(error);
+  }
+}
+
 bool retryable_status(int status) { return status == 408 || status == 429 || status >= 500; }
 
 // Seconds from a Retry-After header holding delta-seconds; negative when absent or a date.
@@ -96,7 +121,7 @@ class HttpChatClient final : public ChatClient {
       try {
         auto res = client_.Post(url_.path, body, "application/json");
         if (!res) {
-          answer.reason = "request failed: " + httplib::to_string(res.error());
+          answer.reason = "request failed: " + transport_error(res.error(), options_);
           answer.raw.clear();
           retry = true;
         } else if (res->status >= 200 && res->status < 300) {

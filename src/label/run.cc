@@ -286,12 +286,23 @@ Result<LabelSummary> run_labelling(const LabelOptions& options) {
     std::atomic<size_t> next{0};
     uint64_t done = 0;
     bool write_failed = false;
+    std::vector<int> errors_in_a_row(keys.size(), 0);
     const int threads = std::max(1, std::min(resolve_threads(options.threads), static_cast<int>(work.size())));
     if (options.progress) options.progress("label", 0, work.size());
     auto worker = [&] {
       std::vector<std::unique_ptr<ChatClient>> clients(keys.size());
       for (size_t i = next++; i < work.size(); i = next++) {
         const Work item = work[i];
+        EndpointStats& st = stats[item.endpoint];
+        {
+          std::lock_guard lock(mu);
+          if (st.given_up) {
+            ++st.skipped;
+            ++done;
+            if (options.progress) options.progress("label", done, work.size());
+            continue;
+          }
+        }
         auto& client = clients[item.endpoint];
         if (!client) client = std::move(*ChatClient::create(options.endpoints[item.endpoint], options.client));
         const InputPost& post = (*posts)[item.post];
@@ -301,7 +312,15 @@ Result<LabelSummary> run_labelling(const LabelOptions& options) {
         if (std::fwrite(line.data(), 1, line.size(), out) != line.size() || std::fflush(out) != 0) {
           write_failed = true;
         }
-        ++stats[item.endpoint].requests_made;
+        ++st.requests_made;
+        if (answer.status == AnswerStatus::kError) {
+          st.last_error = answer.reason;
+          if (++errors_in_a_row[item.endpoint] >= options.give_up_after && options.give_up_after > 0) {
+            st.given_up = true;
+          }
+        } else {
+          errors_in_a_row[item.endpoint] = 0;
+        }
         answers[item.endpoint][post.id] = std::move(answer);
         ++done;
         if (options.progress) options.progress("label", done, work.size());
@@ -326,7 +345,10 @@ Result<LabelSummary> run_labelling(const LabelOptions& options) {
     std::vector<const Answer*> got;
     for (size_t e = 0; e < keys.size(); ++e) {
       const auto it = answers[e].find(post.id);
-      if (it == answers[e].end()) continue;
+      if (it == answers[e].end()) {
+        ++stats[e].unanswered;
+        continue;
+      }
       const Answer& a = it->second;
       switch (a.status) {
         case AnswerStatus::kValid:
@@ -334,7 +356,11 @@ Result<LabelSummary> run_labelling(const LabelOptions& options) {
           ++stats[e].labels[static_cast<size_t>(a.label)];
           break;
         case AnswerStatus::kInvalid: ++stats[e].invalid; break;
-        case AnswerStatus::kError: ++stats[e].error; break;
+        case AnswerStatus::kError:
+          ++stats[e].error;
+          ++stats[e].unanswered;
+          if (stats[e].last_error.empty()) stats[e].last_error = a.reason;
+          break;
       }
       if (a.status != AnswerStatus::kError) got.push_back(&a);
     }
@@ -442,6 +468,8 @@ std::string LabelSummary::to_json() const {
   for (const auto& e : endpoints) {
     w.begin_object().key("endpoint").value(e.key).key("valid").value(e.valid).key("invalid").value(e.invalid);
     w.key("error").value(e.error).key("requests_made").value(e.requests_made);
+    w.key("skipped").value(e.skipped).key("given_up").value(e.given_up).key("unanswered").value(e.unanswered);
+    w.key("last_error").value(e.last_error);
     w.key("labels").begin_object();
     for (size_t c = 0; c < kNumLabels; ++c) w.key(label_name(static_cast<Label>(c))).value(e.labels[c]);
     w.end_object().end_object();
@@ -477,7 +505,10 @@ std::string LabelSummary::to_text() const {
   t += "\n";
   for (const auto& e : endpoints) {
     t += "endpoint " + e.key + ": valid " + std::to_string(e.valid) + ", invalid " + std::to_string(e.invalid) +
-         ", error " + std::to_string(e.error) + " (" + std::to_string(e.requests_made) + " requests this run)\n";
+         ", error " + std::to_string(e.error) + " (" + std::to_string(e.requests_made) + " requests this run";
+    if (e.given_up) t += "; gave up after repeated errors, " + std::to_string(e.skipped) + " not asked";
+    t += ")\n";
+    if (e.unanswered > 0) t += "  " + std::to_string(e.unanswered) + " posts unanswered; last error: " + e.last_error + "\n";
   }
   for (const auto& p : pairs) {
     t += "kappa " + p.a + " vs " + p.b + ": " + fixed(p.kappa) + " (raw " + fixed(p.raw) + ", n " +

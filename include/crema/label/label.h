@@ -165,6 +165,10 @@ struct LabelOptions {
   double confidence = 0.95;    // validation sample: confidence level
   int64_t min_per_label = 30;  // validation sample: at least this many of each kept label
   uint64_t seed = 42;          // validation sample: which posts
+  // Stop asking an endpoint once this many of its requests in a row ended in an error (after
+  // their retries): a dead or refusing server would otherwise cost every post its retries.
+  // Its remaining posts stay pending (no answer stored), so a rerun asks them. 0 = never.
+  int give_up_after = 3;
   ProgressFn progress;         // ("label", requests done, requests to make)
 };
 
@@ -172,6 +176,10 @@ struct EndpointStats {
   std::string key;  // endpoint_key()
   int64_t valid = 0, invalid = 0, error = 0;
   int64_t requests_made = 0;  // this run (not resumed answers)
+  int64_t skipped = 0;        // requests not made this run because the endpoint was given up
+  bool given_up = false;      // LabelOptions::give_up_after failures in a row this run
+  int64_t unanswered = 0;     // posts with no valid or invalid answer from it (errors, skipped)
+  std::string last_error;     // reason of its last error this run, else of a stored one; "" if none
   std::array<int64_t, kNumLabels> labels{};
 };
 

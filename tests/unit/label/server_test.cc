@@ -2,17 +2,8 @@
 // agreeing and disagreeing endpoints, fenced JSON, garbage, 500 then success, 429 with
 // Retry-After, 401, slow replies that time out, resuming, and the human-validation report.
 //
-// cpp-httplib's classes change layout with these switches; the library is built with them
-// (pkg-config cpp-httplib), so the test's own server must see the same ones.
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
+// PkgConfig::HTTPLIB (tests/CMakeLists.txt) defines the CPPHTTPLIB_* switches the library was
+// built with, so this server and the library's client agree on httplib's class layout.
 #include <httplib.h>
 
 #include <atomic>
@@ -333,6 +324,56 @@ TEST_F(LabelRunTest, ClientErrorsAreNotRetriedAndKeySent) {
   EXPECT_EQ(server_.last_authorization(), "Bearer sk-test");
   EXPECT_EQ(summary->pending, 1);
   EXPECT_NE(read_text(dir_ / "out" / "answers.jsonl").find("HTTP 401"), std::string::npos);
+}
+
+// b refuses every DENIED post with 401: after give_up_after errors in a row it is not asked
+// again this run; its posts stay pending and a rerun asks them. An answer resets the count.
+TEST_F(LabelRunTest, GivesUpOnAnEndpointAfterErrorsInARow) {
+  std::vector<std::pair<std::string, std::string>> posts;
+  for (int i = 0; i < 8; ++i) posts.emplace_back("p" + std::to_string(i), "DENIED " + std::to_string(i));
+  const std::string in = write_posts(posts);
+  auto o = options(in);
+  o.threads = 1;  // requests in input order, so the count of errors in a row is exact
+  o.give_up_after = 3;
+  auto summary = run_labelling(o);
+  ASSERT_TRUE(summary) << summary.error().message;
+  EXPECT_EQ(server_.calls("a", "DENIED"), 8);
+  EXPECT_EQ(server_.calls("b", "DENIED"), 3);
+  const EndpointStats& b = summary->endpoints[1];
+  EXPECT_TRUE(b.given_up);
+  EXPECT_EQ(b.requests_made, 3);
+  EXPECT_EQ(b.skipped, 5);
+  EXPECT_EQ(b.error, 3);
+  EXPECT_EQ(b.unanswered, 8);
+  EXPECT_EQ(b.last_error, "HTTP 401");
+  EXPECT_FALSE(summary->endpoints[0].given_up);
+  EXPECT_EQ(summary->endpoints[0].unanswered, 0);
+  EXPECT_EQ(summary->pending, 8);
+  EXPECT_EQ(lines_of(dir_ / "out" / "answers.jsonl").size(), 11u);  // skipped requests store nothing
+  EXPECT_NE(read_text(dir_ / "out" / "report.txt").find("gave up"), std::string::npos);
+  EXPECT_NE(read_text(dir_ / "out" / "report.json").find("\"given_up\":true"), std::string::npos);
+
+  // 0 = never give up: the rerun asks b about all eight.
+  o.give_up_after = 0;
+  auto rerun = run_labelling(o);
+  ASSERT_TRUE(rerun) << rerun.error().message;
+  EXPECT_EQ(server_.calls("b", "DENIED"), 11);
+  EXPECT_FALSE(rerun->endpoints[1].given_up);
+  EXPECT_EQ(rerun->endpoints[1].skipped, 0);
+}
+
+TEST_F(LabelRunTest, AnAnswerResetsTheErrorsInARow) {
+  const std::string in = write_posts({{"p1", "DENIED 1"}, {"p2", "DENIED 2"}, {"p3", "AGREE 3"},
+                                      {"p4", "DENIED 4"}, {"p5", "DENIED 5"}, {"p6", "AGREE 6"}});
+  auto o = options(in);
+  o.threads = 1;
+  o.give_up_after = 3;
+  auto summary = run_labelling(o);
+  ASSERT_TRUE(summary) << summary.error().message;
+  EXPECT_FALSE(summary->endpoints[1].given_up);
+  EXPECT_EQ(server_.calls("b", "DENIED"), 4);
+  EXPECT_EQ(summary->kept, 2);
+  EXPECT_EQ(summary->pending, 4);
 }
 
 TEST_F(LabelRunTest, BadOptionsFailBeforeAnyRequest) {
