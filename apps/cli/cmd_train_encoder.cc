@@ -36,6 +36,19 @@ std::string command_line(const EncoderArgs& a) {
   return cmd;
 }
 
+// The --json summary: the fields of both modes (DistillReport, FinetuneReport), then the mode's own.
+template <class Report, class Fields>
+void print_json_summary(const Report& report, Fields&& own_fields) {
+  JsonWriter w;
+  w.begin_object().key("model_dir").value(report.model_dir.string());
+  w.key("train_pairs").value(static_cast<uint64_t>(report.train_pairs));
+  w.key("dev_pairs").value(static_cast<uint64_t>(report.dev_pairs));
+  w.key("steps").value(static_cast<uint64_t>(report.steps)).key("seconds").value(report.seconds);
+  own_fields(w);
+  w.end_object();
+  std::printf("%s\n", w.str().c_str());
+}
+
 int run_finetune(const EncoderArgs& args, const GlobalOptions& global) {
   learn::FinetuneOptions f;
   f.init_dir = args.init;
@@ -58,13 +71,9 @@ int run_finetune(const EncoderArgs& args, const GlobalOptions& global) {
   bar.finish();
   if (!report) return report_error(report.error());
   if (global.json) {
-    JsonWriter w;
-    w.begin_object().key("model_dir").value(report->model_dir.string());
-    w.key("train_pairs").value(static_cast<uint64_t>(report->train_pairs)).key("dev_pairs").value(static_cast<uint64_t>(report->dev_pairs));
-    w.key("steps").value(static_cast<uint64_t>(report->steps)).key("seconds").value(report->seconds);
-    w.key("dev_top1_before").value(report->dev_top1_before).key("dev_top1_after").value(report->dev_top1_after);
-    w.end_object();
-    std::printf("%s\n", w.str().c_str());
+    print_json_summary(*report, [&](JsonWriter& w) {
+      w.key("dev_top1_before").value(report->dev_top1_before).key("dev_top1_after").value(report->dev_top1_after);
+    });
   } else if (!global.quiet) {
     std::printf("fine-tuned encoder written to %s: %zu steps (%.0f s), %zu train / %zu held-out pairs; "
                 "held-out request->offer top-1 %.3f -> %.3f\n",
@@ -95,14 +104,10 @@ int run_train_encoder(EncoderArgs& args, const GlobalOptions& global) {
   bar.finish();
   if (!report) return report_error(report.error());
   if (global.json) {
-    JsonWriter w;
-    w.begin_object().key("model_dir").value(report->model_dir.string());
-    w.key("train_pairs").value(static_cast<uint64_t>(report->train_pairs)).key("dev_pairs").value(static_cast<uint64_t>(report->dev_pairs));
-    w.key("steps").value(static_cast<uint64_t>(report->steps)).key("seconds").value(report->seconds);
-    w.key("train_mse").value(report->train_mse).key("dev_mse").value(report->dev_mse);
-    w.key("dev_retrieval_top1").value(report->dev_retrieval_top1).key("stopped_by_time").value(report->stopped_by_time);
-    w.end_object();
-    std::printf("%s\n", w.str().c_str());
+    print_json_summary(*report, [&](JsonWriter& w) {
+      w.key("train_mse").value(report->train_mse).key("dev_mse").value(report->dev_mse);
+      w.key("dev_retrieval_top1").value(report->dev_retrieval_top1).key("stopped_by_time").value(report->stopped_by_time);
+    });
   } else if (!global.quiet) {
     std::printf("student written to %s after %zu steps (%.0f s%s)\n", report->model_dir.c_str(), report->steps,
                 report->seconds, report->stopped_by_time ? ", stopped by --max-minutes" : "");
