@@ -1,5 +1,6 @@
 #include "crema/extract/eval.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -28,15 +29,54 @@ bool contains_words(const std::string& a, const std::string& b) {
   return false;
 }
 
+std::string fold_span(std::string_view s) {
+  std::string f = fold(s);
+  size_t i = 0;
+  while (i < f.size() && (f[i] == '@' || f[i] == '#')) ++i;
+  f.erase(0, i);
+  return f;
+}
+
 bool overlap_match(const std::string& p, const std::string& g) {
-  std::string fp = fold(p), fg = fold(g);
-  auto strip = [](std::string& s) {
-    while (!s.empty() && (s[0] == '@' || s[0] == '#')) s.erase(0, 1);
-  };
-  strip(fp);
-  strip(fg);
+  const std::string fp = fold_span(p), fg = fold_span(g);
   return fp == fg || contains_words(fp, fg) || contains_words(fg, fp);
 }
+
+// Function words that alone make no overlap ("the", "de", "nan"): en es fr pt it ht id tl.
+constexpr std::string_view kFunctionWords[] = {
+    "the", "of", "and", "for", "to", "in", "on", "at", "from", "by", "with", "an", "de", "del", "la", "le", "les",
+    "el", "los", "las", "du", "des", "da", "do", "das", "dos", "di", "della", "dei", "et", "en", "na",
+    "no", "nan", "lan", "pou", "ak", "ng", "sa", "mga", "dan", "ke", "yang", "il", "lo", "gli", "un", "una"};
+
+std::vector<std::string> content_words(const std::string& folded) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    if (cur.size() >= 2 && std::find(std::begin(kFunctionWords), std::end(kFunctionWords), cur) == std::end(kFunctionWords)) {
+      out.push_back(cur);
+    }
+    cur.clear();
+  };
+  for (const char c : folded) {
+    const bool word = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
+    if (word) cur.push_back(c);
+    else flush();
+  }
+  flush();
+  return out;
+}
+
+bool token_overlap_match(const std::string& p, const std::string& g) {
+  if (overlap_match(p, g)) return true;
+  const auto wp = content_words(fold_span(p));
+  const auto wg = content_words(fold_span(g));
+  for (const auto& w : wp) {
+    if (std::find(wg.begin(), wg.end(), w) != wg.end()) return true;
+  }
+  return false;
+}
+
+bool strict_match(const std::string& p, const std::string& g) { return fold_span(p) == fold_span(g); }
 
 bool amount_range(const std::string& s, double& lo, double& hi) {
   std::string t;
@@ -93,6 +133,25 @@ void score(FieldScore& f, const std::vector<std::string>& pred, const std::vecto
   for (bool u : used) if (!u) ++f.fn;
 }
 
+// Overlap scoring: pairs under the headline rule first, then the rest by shared words, so
+// a loose pairing never takes a gold span that a contained one needed.
+void score_overlap(FieldScore& f, const std::vector<std::string>& pred, const std::vector<std::string>& gold) {
+  std::vector<bool> used(gold.size(), false), hit(pred.size(), false);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < pred.size(); ++i) {
+      for (size_t g = 0; g < gold.size() && !hit[i]; ++g) {
+        if (used[g]) continue;
+        if (pass == 0 ? overlap_match(pred[i], gold[g]) : token_overlap_match(pred[i], gold[g])) {
+          used[g] = true;
+          hit[i] = true;
+        }
+      }
+    }
+  }
+  for (bool h : hit) ++(h ? f.tp : f.fp);
+  for (bool u : used) if (!u) ++f.fn;
+}
+
 double haversine_km(GeoPoint a, GeoPoint b) {
   constexpr double kR = 6371.0088;
   constexpr double kRad = 3.14159265358979323846 / 180.0;
@@ -121,6 +180,16 @@ Result<std::vector<std::string>> string_array(simdjson::dom::element doc, const 
 }
 
 }  // namespace
+
+bool span_match(std::string_view pred, std::string_view gold, SpanRule rule) {
+  const std::string p(pred), g(gold);
+  switch (rule) {
+    case SpanRule::kStrict: return strict_match(p, g);
+    case SpanRule::kContained: return overlap_match(p, g);
+    case SpanRule::kOverlap: return token_overlap_match(p, g);
+  }
+  return false;
+}
 
 double FieldScore::precision() const { return tp + fp == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(tp + fp); }
 double FieldScore::recall() const { return tp + fn == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(tp + fn); }
@@ -202,12 +271,18 @@ Result<ExtractionEval> evaluate(std::span<const GoldPost> gold, std::span<const 
       if (r.cls != "other" && std::find(gc.begin(), gc.end(), r.cls) == gc.end()) gc.push_back(r.cls);
     }
     score(ev.resources, pr, gr, overlap_match);
+    score(ev.resources_spans.strict, pr, gr, strict_match);
+    score_overlap(ev.resources_spans.overlap, pr, gr);
     score(ev.classes, pc, gc, [](const std::string& a, const std::string& b) { return a == b; });
     for (const auto& q : p.extraction.quantities) pq.push_back(q.amount);
     score(ev.quantities, pq, g.quantities, amount_match);
     score(ev.locations, p.locations, g.locations, overlap_match);
+    score(ev.locations_spans.strict, p.locations, g.locations, strict_match);
+    score_overlap(ev.locations_spans.overlap, p.locations, g.locations);
     for (const auto& s : p.extraction.sources) ps.push_back(s.text);
     score(ev.sources, ps, g.sources, overlap_match);
+    score(ev.sources_spans.strict, ps, g.sources, strict_match);
+    score_overlap(ev.sources_spans.overlap, ps, g.sources);
     for (const auto& c : p.extraction.contacts) {
       pk.push_back(c.value);
       if (c.kind != ContactKind::kUrl) pk_no.push_back(c.value);
@@ -235,19 +310,33 @@ namespace {
 struct Row {
   const char* name;
   const FieldScore* f;
+  const SpanVariants* spans = nullptr;
 };
+
+void write_score(JsonWriter& w, const FieldScore& f) {
+  w.key("precision").value(f.precision()).key("recall").value(f.recall()).key("f1").value(f.f1());
+  w.key("tp").value(f.tp).key("fp").value(f.fp).key("fn").value(f.fn);
+}
 double share(uint64_t a, uint64_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b); }
 }  // namespace
 
 std::string ExtractionEval::to_json() const {
   JsonWriter w;
   w.begin_object().key("posts").value(posts);
-  const Row rows[] = {{"resources", &resources}, {"classes", &classes}, {"quantities", &quantities}, {"locations", &locations},
-                      {"sources", &sources}, {"contacts", &contacts}, {"contacts_phone_email", &contacts_no_url}};
+  const Row rows[] = {{"resources", &resources, &resources_spans}, {"classes", &classes}, {"quantities", &quantities},
+                      {"locations", &locations, &locations_spans}, {"sources", &sources, &sources_spans},
+                      {"contacts", &contacts}, {"contacts_phone_email", &contacts_no_url}};
   for (const auto& r : rows) {
     w.key(r.name).begin_object();
-    w.key("precision").value(r.f->precision()).key("recall").value(r.f->recall()).key("f1").value(r.f->f1());
-    w.key("tp").value(r.f->tp).key("fp").value(r.f->fp).key("fn").value(r.f->fn).end_object();
+    write_score(w, *r.f);
+    if (r.spans != nullptr) {
+      w.key("strict").begin_object();
+      write_score(w, r.spans->strict);
+      w.end_object().key("overlap").begin_object();
+      write_score(w, r.spans->overlap);
+      w.end_object();
+    }
+    w.end_object();
   }
   w.key("geo").begin_object();
   w.key("posts_with_point").value(geo_gold).key("within_25km").value(share(within_25km, geo_gold));
@@ -269,6 +358,19 @@ std::string ExtractionEval::to_text() const {
     std::snprintf(buf, sizeof buf, "%-22s %9.3f %9.3f %9.3f %6llu %6llu %6llu\n", r.name, r.f->precision(), r.f->recall(),
                   r.f->f1(), static_cast<unsigned long long>(r.f->tp), static_cast<unsigned long long>(r.f->fp),
                   static_cast<unsigned long long>(r.f->fn));
+    out += buf;
+  }
+  out += "span rules (F1; P/R):   strict (equal)         contained (above)      overlap (shared word)\n";
+  const Row spans[] = {{"resources", &resources, &resources_spans}, {"locations", &locations, &locations_spans},
+                       {"sources", &sources, &sources_spans}};
+  for (const auto& r : spans) {
+    auto cell = [](const FieldScore& f) {
+      char c[40];
+      std::snprintf(c, sizeof c, "%.3f (%.3f/%.3f)", f.f1(), f.precision(), f.recall());
+      return std::string(c);
+    };
+    std::snprintf(buf, sizeof buf, "%-22s %-22s %-22s %s\n", r.name, cell(r.spans->strict).c_str(), cell(*r.f).c_str(),
+                  cell(r.spans->overlap).c_str());
     out += buf;
   }
   std::snprintf(buf, sizeof buf, "geocoding: %.3f within 25 km, %.3f within 100 km (%llu posts with a point); country %.3f (%llu posts)\n",

@@ -10,6 +10,13 @@
 //   locations   folded text equal or contained either way (on word boundaries)
 //   sources     folded text without leading @/#, equal or contained either way
 //   contacts    phones: the last 8 digits equal; e-mails/URLs: folded text equal
+// Span-matching variants for resources, locations and sources, reported next to the rule
+// above (which stays the headline figure):
+//   strict      folded text equal (leading @/# dropped): exact boundaries
+//   overlap     the headline rule, or the two share a content word (folded word tokens of
+//               2+ characters that are not function words: "the American Red Cross
+//               volunteers" ~ "Red Cross Society"); lenient about boundaries, as Dutt §7.1's
+//               human judges were (they marked an extraction correct or not, with no span rule)
 // Geocoding: share of gold posts with a point whose predicted point is within 25 / 100 km,
 // and share of gold posts with a country whose predicted country is the same.
 #pragma once
@@ -18,6 +25,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crema/common/post.h"
@@ -62,9 +70,21 @@ struct FieldScore {
   double f1() const;
 };
 
+// The span rules above. kContained is the headline rule of resources/locations/sources.
+enum class SpanRule { kStrict, kContained, kOverlap };
+
+// Whether a predicted span text matches a gold one under `rule` (pure; thread-safe).
+bool span_match(std::string_view pred, std::string_view gold, SpanRule rule);
+
+// One field scored under the other two span rules (the headline figure is the FieldScore).
+struct SpanVariants {
+  FieldScore strict, overlap;
+};
+
 struct ExtractionEval {
   uint64_t posts = 0;
   FieldScore resources, classes, quantities, locations, sources, contacts, contacts_no_url;
+  SpanVariants resources_spans, locations_spans, sources_spans;
   uint64_t geo_gold = 0, within_25km = 0, within_100km = 0;
   uint64_t country_gold = 0, country_right = 0;
   std::string to_json() const;

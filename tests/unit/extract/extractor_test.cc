@@ -186,6 +186,55 @@ TEST(ExtractorTest, MissingLexiconIsNotFound) {
   EXPECT_EQ(made.error().code, ErrorCode::kNotFound);
 }
 
+// The three span rules: strict needs equal folded text, the headline rule takes containment
+// on word boundaries, overlap any shared content word (function words alone do not count).
+TEST(ExtractorEvalTest, SpanRules) {
+  EXPECT_TRUE(span_match("@RedCross", "redcross", SpanRule::kStrict));
+  EXPECT_TRUE(span_match("Pétion-Ville", "petion-ville", SpanRule::kStrict));
+  EXPECT_FALSE(span_match("Red Cross", "the American Red Cross volunteers", SpanRule::kStrict));
+  EXPECT_TRUE(span_match("Red Cross", "the American Red Cross volunteers", SpanRule::kContained));
+  EXPECT_FALSE(span_match("Cross", "Crossroads", SpanRule::kContained));
+  EXPECT_FALSE(span_match("American Red Cross", "Red Cross Society", SpanRule::kContained));
+  EXPECT_TRUE(span_match("American Red Cross", "Red Cross Society", SpanRule::kOverlap));
+  EXPECT_TRUE(span_match("relief supplies", "medical supplies", SpanRule::kOverlap));
+  EXPECT_FALSE(span_match("Ministry of Health", "Bank of Canada", SpanRule::kOverlap));
+  EXPECT_FALSE(span_match("rue de la Paix", "Plaza de la Victoria", SpanRule::kOverlap));
+  EXPECT_FALSE(span_match("tents", "food", SpanRule::kOverlap));
+}
+
+// Overlap pairs contained spans first: a loose pairing never takes a gold span that a
+// contained prediction needs, so overlap TP >= headline TP >= strict TP.
+TEST(ExtractorEvalTest, SpanVariantsAreReportedNextToTheHeadline) {
+  GoldPost g;
+  g.id = "1";
+  g.sources = {"Red Cross Society", "UNICEF"};
+  g.resources = {{"medical supplies", "health"}, {"tents", "shelter"}};
+  Prediction p;
+  for (const char* name : {"American Red Cross", "UNICEF", "WFP"}) {
+    p.extraction.sources.push_back({});
+    p.extraction.sources.back().text = name;
+  }
+  p.extraction.resources.push_back({});
+  p.extraction.resources.back().text = "supplies";
+  p.extraction.resources.push_back({});
+  p.extraction.resources.back().text = "tent";
+  auto ev = evaluate(std::span<const GoldPost>(&g, 1), std::span<const Prediction>(&p, 1));
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->sources.tp, 1u);
+  EXPECT_EQ(ev->sources_spans.strict.tp, 1u);
+  EXPECT_EQ(ev->sources_spans.overlap.tp, 2u);
+  EXPECT_EQ(ev->sources_spans.overlap.fp, 1u);
+  EXPECT_EQ(ev->sources_spans.overlap.fn, 0u);
+  EXPECT_EQ(ev->resources.tp, 1u);  // "supplies" inside "medical supplies"; "tent" != "tents"
+  EXPECT_EQ(ev->resources_spans.strict.tp, 0u);
+  EXPECT_EQ(ev->resources_spans.overlap.tp, 1u);
+  const std::string json = ev->to_json();
+  EXPECT_NE(json.find("\"sources\":{\"precision\""), std::string::npos);
+  EXPECT_NE(json.find("\"strict\":{"), std::string::npos);
+  EXPECT_NE(json.find("\"overlap\":{"), std::string::npos);
+  EXPECT_NE(ev->to_text().find("overlap (shared word)"), std::string::npos);
+}
+
 // The gold set's dev split: the fields extract handles alone reach floor scores (tuning is
 // allowed on dev only; the test-split table is printed for docs/extraction.md).
 TEST(ExtractorEvalTest, GoldDevFloors) {
