@@ -416,7 +416,14 @@ Result<GazetteerBuildStats> build_gazetteer(const GazetteerSources& src, const s
     e.radius_km = std::clamp(std::sqrt(std::max(row.area, 1.0)) / 2.0, 20.0, 2500.0);
     e.names = {row.name};
     for (const auto& lang : langs) {
-      if (auto n = icu_country_name(row.iso2, lang); !n.empty()) e.names.push_back(std::move(n));
+      auto n = icu_country_name(row.iso2, lang);
+      if (n.empty()) continue;
+      // "Myanmar (Burma)", "Congo (DRC)": both names are in use, each on its own.
+      if (const size_t open = n.find(" ("); open != std::string::npos && n.back() == ')') {
+        e.names.push_back(n.substr(0, open));
+        e.names.push_back(n.substr(open + 2, n.size() - open - 3));
+      }
+      e.names.push_back(std::move(n));
     }
     if (auto a = aliases.find(row.iso2); a != aliases.end()) e.names.insert(e.names.end(), a->second.begin(), a->second.end());
     country_entries.push_back(std::move(e));

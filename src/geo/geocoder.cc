@@ -2,6 +2,7 @@
 #include "crema/geo/geocoder.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <unordered_map>
@@ -19,6 +20,9 @@ namespace {
 
 constexpr size_t kMaxNgram = 4;
 constexpr size_t kMaxCandidates = 64;  // entries scored per mention (postings are by population)
+// Country context of a country code ending a hashtag ("#ReliefPH"): between the user
+// location (1) and the post's own geotag/place (3).
+constexpr double kHashtagCountryWeight = 2.0;
 
 struct Token {
   uint32_t start = 0, end = 0;  // bytes in the normalised text
@@ -288,6 +292,7 @@ struct Candidate {
   double evidence = 0;         // 0–1 that this is a place at all
   uint32_t chosen = Gazetteer::kNone;
   double margin_factor = 1.0;
+  std::vector<uint8_t> alternate_only;  // per entry: a city known by this name only as an alternate
 };
 
 double entry_score(const Gazetteer& g, uint32_t e, const Context& ctx) {
@@ -315,13 +320,35 @@ double entry_score(const Gazetteer& g, uint32_t e, const Context& ctx) {
   return s;
 }
 
+// Whether the entry's GeoNames main name is the written name (not only an alternate one).
+bool main_name_is(const Gazetteer& g, uint32_t e, std::string_view key) {
+  const std::string name = g.place(e).name;
+  return name_key(name, false) == key || name_key(name, true) == key;
+}
+
+// Cities that carry the written name only as an alternate (a historical or foreign name:
+// "Olbia" for Antalya) rank below a city whose main name it is (Olbia, Sardinia).
+constexpr double kAlternateNameCityPenalty = 1.5;
+
 // Picks the best entry of a candidate; returns the margin factor (close runner-up -> lower).
 void choose(const Gazetteer& g, Candidate& c, const Context& ctx) {
   double best = -1e300, second = -1e300;
   uint32_t best_e = Gazetteer::kNone;
   const size_t n = std::min(c.entries.size(), kMaxCandidates);
+  if (c.alternate_only.empty() && n > 1) {
+    std::vector<uint8_t> alt(n, 0);
+    bool main_city = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (g.kind(c.entries[i]) != PlaceKind::kCity) continue;
+      const bool is_main = main_name_is(g, c.entries[i], c.key);
+      alt[i] = is_main ? 0 : 1;
+      main_city = main_city || is_main;
+    }
+    c.alternate_only = main_city ? std::move(alt) : std::vector<uint8_t>(n, 0);
+  }
   for (size_t i = 0; i < n; ++i) {
-    const double s = entry_score(g, c.entries[i], ctx);
+    double s = entry_score(g, c.entries[i], ctx);
+    if (i < c.alternate_only.size() && c.alternate_only[i] != 0) s -= kAlternateNameCityPenalty;
     if (s > best) {
       second = best;
       best = s;
@@ -619,6 +646,9 @@ double place_evidence(const Gazetteer& g, const std::vector<Token>& tokens, size
     else if (ending) ev = 0.4;
     else if (single && count >= 3 && caps * 2 >= count && (well_known || max_pop >= 50000)) ev = 0.4;
     else if (single && caseless && first.key.size() >= 5 && well_known) ev = 0.35;
+    // Several words that together name a well-known place ("new jersey", "san juan"), in a
+    // post that writes no capitals: a phrase is far less often a common word than one word.
+    else if (!single && caseless && well_known && last.key.size() >= 4) ev = 0.35;
     else return 0;
   }
   if (after_prep) ev += 0.2;
@@ -871,24 +901,81 @@ std::vector<LocalName> local_names(const Gazetteer& g, std::string_view text, co
       const size_t e = c.first - 1;
       const std::string_view between = text.substr(tokens[e].end, tokens[c.first].start - tokens[e].end);
       if (between.find(',') == std::string_view::npos || between.find_first_not_of(", ") != std::string_view::npos) continue;
-      size_t first = e + 1;
-      for (size_t k = e + 1; k-- > 0 && e - k < 2;) {
-        const Token& t = tokens[k];
-        const uint64_t n = g.unigram_count(t.key);
-        if (!plain(k) || t.group != tokens[e].group || !t.upper_first || t.all_upper || t.sentence_initial ||
-            t.key.size() < 3 || function_word(t) || (n >= 8 && g.unigram_capitalised(t.key) * 2 < n)) {
-          break;
+      // Capitalised words before the comma; words the corpora mostly write in lower case
+      // ("High River, Alberta") only right after a place preposition.
+      auto run_start = [&](bool allow_common) {
+        size_t first = e + 1;
+        for (size_t k = e + 1; k-- > 0 && e - k < 2;) {
+          const Token& t = tokens[k];
+          const uint64_t n = g.unigram_count(t.key);
+          if (!plain(k) || t.group != tokens[e].group || !t.upper_first || t.all_upper || t.sentence_initial ||
+              t.key.size() < 3 || function_word(t) || (!allow_common && n >= 8 && g.unigram_capitalised(t.key) * 2 < n)) {
+            break;
+          }
+          first = k;
         }
-        first = k;
-      }
+        return first;
+      };
+      auto prep_before = [&](size_t first) {
+        return first > 0 && first <= e && tokens[first - 1].group == tokens[e].group && g.is_cue("prep", tokens[first - 1].skey);
+      };
+      size_t first = run_start(true);
+      if (!prep_before(first)) first = run_start(false);
       if (first > e) continue;
       // Only after a place preposition or a word in lower case: "Thanks Nepal, India" is no place.
-      const bool after_prep = first > 0 && tokens[first - 1].group == tokens[e].group && g.is_cue("prep", tokens[first - 1].skey);
+      const bool after_prep = prep_before(first);
       const bool after_lower = first > 0 && tokens[first - 1].group == tokens[e].group && !tokens[first - 1].upper_first;
       if (!after_prep && !after_lower) continue;
       out.push_back({first, e});
       for (size_t k = first; k <= e; ++k) taken[k] = 1;
     }
+  }
+  return out;
+}
+
+// Country codes that end a hashtag ("#ReliefPH", "#reliefph", "#temblorcr", "#RescuePH"):
+// the event's country, as context for the post's mentions (never a mention: the code is an
+// abbreviation inside the tag). The rest of the tag must be a known word and the code not a
+// common lower-case word ("#helpus", "#terremotoes" say nothing).
+std::vector<std::string> hashtag_country_codes(const Gazetteer& g, const std::vector<Token>& tokens,
+                                               const std::vector<Candidate>& cands) {
+  std::vector<std::string> out;
+  std::vector<uint8_t> taken(tokens.size(), 0);
+  for (const auto& c : cands) {
+    for (size_t k = c.first; k <= c.last; ++k) taken[k] = 1;
+  }
+  auto code_word = [&](std::string_view code, bool upper) {
+    if (code.size() != 2 || !std::isalpha(static_cast<unsigned char>(code[0])) || !std::isalpha(static_cast<unsigned char>(code[1]))) {
+      return std::string();
+    }
+    const std::string cc = {static_cast<char>(std::toupper(static_cast<unsigned char>(code[0]))),
+                            static_cast<char>(std::toupper(static_cast<unsigned char>(code[1])))};
+    if (!is_iso_country(cc) || g.country_index(cc) == Gazetteer::kNone) return std::string();
+    if (!upper) {
+      const std::string lower(code);
+      if (g.is_cue("stop", lower) || g.is_cue("prep", lower)) return std::string();
+      const uint64_t n = g.unigram_count(lower);
+      if (n >= 30 && g.unigram_capitalised(lower) * 2 < n) return std::string();
+    }
+    return cc;
+  };
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    if (!t.hashtag || taken[i] != 0) continue;
+    const bool last_piece = i + 1 == tokens.size() || tokens[i + 1].group != t.group;
+    if (!last_piece) continue;
+    const bool first_piece = i == 0 || tokens[i - 1].group != t.group;
+    std::string cc;
+    if (!first_piece && t.key.size() == 2) {
+      // A piece of its own: "#Relief|PH", "#relief|ph".
+      const Token& prev = tokens[i - 1];
+      if (prev.key.size() >= 4 && !(t.cased && !t.all_upper && t.upper_first)) cc = code_word(t.key, t.all_upper);
+    } else if (first_piece && !t.upper_first && t.key.size() >= 6 && g.unigram_count(t.key) == 0 && g.lookup_key(t.key).empty()) {
+      // Glued to a known word: "#temblorcr".
+      const std::string_view rest = std::string_view(t.key).substr(0, t.key.size() - 2);
+      if (g.unigram_count(rest) > 0) cc = code_word(std::string_view(t.key).substr(t.key.size() - 2), false);
+    }
+    if (!cc.empty() && std::find(out.begin(), out.end(), cc) == out.end()) out.push_back(std::move(cc));
   }
   return out;
 }
@@ -1025,6 +1112,8 @@ GeoResult Geocoder::locate(const Post& post) const {
   std::vector<Token> tokens;
   bool caseless = false;
   std::vector<Candidate> cands = scan(*this, norm, raw, tokens, caseless);
+  const std::vector<std::string> tag_countries = hashtag_country_codes(g, tokens, cands);
+  for (const auto& cc : tag_countries) ctx.countries[cc] += kHashtagCountryWeight;
   for (auto& c : cands) choose(g, c, ctx);
   if (cands.size() > 1) {
     // Co-mentions: each mention is re-decided with the others' countries/admin1s as context.
@@ -1060,13 +1149,30 @@ GeoResult Geocoder::locate(const Post& post) const {
       ++i;
     }
   }
+  std::vector<uint8_t> in_candidate(tokens.size(), 0);
+  for (const auto& c : cands) {
+    for (size_t k = c.first; k <= c.last; ++k) in_candidate[k] = 1;
+  }
+  // A compass word written with the place is part of its name ("Jakarta Utara", "North
+  // Jakarta"); the place stays the one found.
+  auto direction = [&](size_t k, const Candidate& c) {
+    const Token& t = tokens[k];
+    return in_candidate[k] == 0 && t.group == tokens[c.first].group && !t.hashtag && t.upper_first == tokens[c.first].upper_first &&
+           t.all_upper == tokens[c.first].all_upper && g.is_cue("direction", t.skey);
+  };
   std::unordered_map<std::string, double> country_votes;
   for (const auto& c : cands) {
     if (c.chosen == Gazetteer::kNone) continue;
     const Place p = g.place(c.chosen);
+    size_t first = c.first, last = c.last;
+    if (last + 1 < tokens.size() && direction(last + 1, c)) {
+      ++last;
+    } else if (first > 0 && direction(first - 1, c)) {
+      --first;
+    }
     LocationMention m;
-    m.start = norm.offsets[tokens[c.first].start];
-    m.end = norm.offsets[tokens[c.last].end];
+    m.start = norm.offsets[tokens[first].start];
+    m.end = norm.offsets[tokens[last].end];
     m.text = std::string(raw.substr(m.start, m.end - m.start));
     m.name = p.name;
     m.geonameid = p.geonameid;
@@ -1129,6 +1235,13 @@ GeoResult Geocoder::locate(const Post& post) const {
     if (c.chosen == Gazetteer::kNone) continue;
     result.geo = resolution_of(g, c.chosen, GeoSource::kToponym, 0.5 * c.evidence * c.margin_factor);
     return result;
+  }
+  // Only a country code in a hashtag ("#temblorcr"): the country, with low confidence.
+  if (tag_countries.size() == 1) {
+    if (const uint32_t e = g.country_index(tag_countries.front()); e != Gazetteer::kNone) {
+      result.geo = resolution_of(g, e, GeoSource::kToponym, 0.3);
+      return result;
+    }
   }
   if (user) result.geo = *user;
   return result;

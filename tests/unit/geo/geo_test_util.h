@@ -54,6 +54,13 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << city_row(2525473, "Cagliari", "", 39.23, 9.12, "PPLA", "IT", "14", 154106)
     << city_row(3181928, "Bologna", "", 44.49, 11.34, "PPLA", "IT", "05", 366133)
     << city_row(5419384, "Denver", "", 39.74, -104.98, "PPLA", "US", "CO", 715522)
+    << city_row(3172087, "Olbia", "", 40.92, 9.50, "PPLA3", "IT", "14", 60345)
+    << city_row(323777, "Antalya", "Adalia,Olbia", 36.91, 30.70, "PPLA", "TR", "07", 1344000)
+    << city_row(4005539, "Guadalupe", "", 25.68, -100.26, "PPLA2", "MX", "19", 673616)
+    << city_row(3623076, "Guadalupe", "", 9.95, -84.05, "PPL", "CR", "08", 26005)
+    << city_row(1642911, "Jakarta", "Djakarta", -6.21, 106.85, "PPLC", "ID", "04", 8540121)
+    << city_row(1298824, "Yangon", "Rangoon", 16.81, 96.16, "PPLA", "MM", "17", 4477638)
+    << city_row(5913490, "Calgary", "", 51.05, -114.09, "PPLA2", "CA", "01", 1019942)
     << "malformed row without tabs\n";
   std::ofstream a(dir + "/admin1.txt");
   a << "CA.02\tBritish Columbia\tBritish Columbia\t5909050\n"
@@ -83,7 +90,9 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "TD.07\tLac\tLac\t2429323\n"
     << "IT.14\tSardinia\tSardinia\t2523228\n"
     << "IT.05\tEmilia-Romagna\tEmilia-Romagna\t3177401\n"
-    << "US.CO\tColorado\tColorado\t5417618\n";
+    << "US.CO\tColorado\tColorado\t5417618\n"
+    << "CM.12\tNorth\tNorth\t2223603\n"
+    << "CA.01\tAlberta\tAlberta\t5883102\n";
   std::ofstream k(dir + "/countryInfo.txt");
   auto country = [&](const char* iso, const char* name, double area, uint64_t pop, uint32_t id) {
     k << iso << "\tXXX\t000\t" << iso << "\t" << name << "\tCap\t" << area << "\t" << pop
@@ -106,6 +115,12 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
   country("HT", "Haiti", 27750, 9648924, 3723988);
   country("TD", "Chad", 1284000, 15477751, 2434508);
   country("IT", "Italy", 301230, 60431283, 3175395);
+  country("TR", "Turkey", 780580, 82319724, 298795);
+  country("MX", "Mexico", 1972550, 126190788, 3996063);
+  country("CR", "Costa Rica", 51100, 4999441, 3624060);
+  country("ID", "Indonesia", 1919440, 267663435, 1643084);
+  country("CM", "Cameroon", 475440, 25216237, 2233387);
+  country("MM", "Myanmar", 678500, 53708395, 1327865);
   std::ofstream u(dir + "/unigrams.tsv");
   u << "the\t27002\t580\nin\t14477\t332\nhelp\t2827\t243\nearthquake\t1020\t52\nflood\t900\t40\n"
     << "nepal\t74\t69\nvalley\t69\t44\nbest\t95\t4\nmobile\t104\t6\nnice\t20\t2\nreading\t15\t0\n"
@@ -114,19 +129,21 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     // A 4th column: occurrences in texts that use case (the capitalised count is of those).
     << "bushfires\t50\t2\t50\nfires\t80\t3\t80\nmégantic\t30\t28\t30\njakmel\t43\t5\t14\n"
     << "delma\t136\t32\t51\nplace\t300\t10\t300\nny\t10\t2\t10\nshelter\t200\t5\t200\n"
-    << "staff\t139\t2\t109\nlaplan\t15\t0\t3\n";
+    << "staff\t139\t2\t109\nlaplan\t15\t0\t3\ntemblor\t17\t0\t13\nrelief\t893\t81\t634\nph\t18\t11\t13\n"
+    << "high\t500\t20\t400\nriver\t300\t60\t250\nneed\t900\t30\t700\n";
   std::ofstream q(dir + "/cues.tsv");
   q << "# test cues\nprep\tin\nprep\tat\nprep\tfrom\nprep\tnear\nprep\ten\nsuffix\tvalley\nsuffix\tcity\n"
     << "suffix\tdistrict\nprefix\tbarangay\nstop\tthe\nstop\tin\nstop\thelp\nstop\tand\nstop\tfrom\nstop\tvalley\n"
     << "stop\tus\nstop\trt\nending\tpur\nending\tville\nsuffix\tplace\nprep\tnan\n"
     << "street_pre\true\nstreet_pre\tenpas\nstreet_pre\tblvd\nstreet_pre\tplace\nstreet_post\tpde\n"
     << "street_post\tmall\nstreet_post\tst\nstreet_post\tplace\nstreet_post\tcity\nstop\tst\n"
-    << "street_pre\thospital\nstop\thospital\nsuffix\tstate\nstop\tstate\norg\tred cross\norg\tair force\nstreet_pre\tzon\nstreet_post\tstreet\nstop\tmy\n";
+    << "street_pre\thospital\nstop\thospital\nsuffix\tstate\nstop\tstate\norg\tred cross\norg\tair force\nstreet_pre\tzon\nstreet_post\tstreet\nstop\tmy\n"
+    << "stop\tnorth\nstop\tutara\ndirection\tnorth\ndirection\tutara\n";
   std::ofstream al(dir + "/aliases.tsv");
   al << "# aliases\nUS\tUSA\nUS\tUS\nGB\tUK\nAU.04\tQLD\nAU.02\tNSW\nCA.02\tBC\n";
   // Division names in other languages (admin_names.tsv, from ISO 3166-2 translations).
   std::ofstream an(dir + "/admin_names.tsv");
-  an << "# names\nIT.14\tSardegna\nIT.14\tSardaigne\nIT.14\tСардиния\nBR.23\tRS\nNP.03\tBC\n";
+  an << "# names\nIT.14\tSardegna\nIT.14\tSardaigne\nIT.14\tСардиния\nBR.23\tRS\nNP.03\tBC\nCM.12\tUtara\n";
   GazetteerSources s;
   s.cities = {dir + "/cities.txt"};
   s.admin1 = dir + "/admin1.txt";

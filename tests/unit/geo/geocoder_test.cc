@@ -270,6 +270,62 @@ TEST(Mentions, StreetNamesStopAtDashesCommonWordsAndPossessives) {
   EXPECT_EQ(unresolved(geo().mentions("nou nan zon laplan")), (V{"zon laplan"}));
 }
 
+TEST(Mentions, CompassWordsArePartOfThePlaceNotPlaces) {
+  // "Utara" (Indonesian "north") is also a translated name of Cameroon's North region.
+  auto ms = geo().mentions("Banjir di Jakarta Utara, butuh makanan");
+  EXPECT_EQ(found(ms), (V{"Jakarta Utara=Jakarta/ID"}));
+  EXPECT_EQ(found(geo().mentions("Help flood victims in North Jakarta")), (V{"North Jakarta=Jakarta/ID"}));
+  EXPECT_EQ(found(geo().mentions("Utara")), V{});
+  EXPECT_EQ(found(geo().mentions("heading north to Jakarta")), (V{"Jakarta=Jakarta/ID"}));
+}
+
+TEST(Mentions, LowerCaseMultiWordNamesInPostsWithoutCapitals) {
+  EXPECT_EQ(found(geo().mentions("pls send water new york city people stuck")), (V{"new york city=New York City/US"}));
+  // In a post that uses case, a lower-case phrase needs a preposition or a place word.
+  EXPECT_EQ(found(geo().mentions("We send water to new york now. Thanks Delmas")), (V{"Delmas=Delmas/HT"}));
+}
+
+TEST(Mentions, CommonWordsBeforeACommaAndADivisionAfterAPreposition) {
+  EXPECT_EQ(unresolved(geo().mentions("Volunteers needed in High River, Alberta")), (V{"High River"}));
+  // Without the preposition the common word stays out ("High" is mostly lower case).
+  EXPECT_EQ(unresolved(geo().mentions("we need High River, Alberta")), V{});
+}
+
+TEST(Disambiguation, AMainNameOutranksAnAlternateName) {
+  // Antalya (1.3 M) also goes by "Olbia"; Olbia, Sardinia is the city of that name.
+  auto ms = geo().mentions("Flood in Olbia and Terralba");
+  ASSERT_EQ(ms.size(), 1u);
+  EXPECT_EQ(ms[0].name, "Olbia");
+  EXPECT_EQ(ms[0].country, "IT");
+  // A name that only an alternate carries still resolves ("Djakarta").
+  EXPECT_EQ(found(geo().mentions("Floods in Djakarta")), (V{"Djakarta=Jakarta/ID"}));
+}
+
+TEST(Disambiguation, CountryCodeAtTheEndOfAHashtag) {
+  // "#temblorcr": Costa Rica is the context, so guadalupe is the Costa Rican one.
+  auto r = geo().locate(post("Muy fuerte #temblorcr en guadalupe con caidas de objetos"));
+  ASSERT_EQ(r.locations.size(), 1u);
+  EXPECT_EQ(r.locations[0].country, "CR");
+  r = geo().locate(post("Muy fuerte en guadalupe con caidas de objetos"));
+  ASSERT_EQ(r.locations.size(), 1u);
+  EXPECT_EQ(r.locations[0].country, "MX");
+  // Alone the code places the post in the country (low confidence) and is no mention.
+  r = geo().locate(post("Drop off donations this week #ReliefPH"));
+  EXPECT_TRUE(r.locations.empty());
+  EXPECT_EQ(r.geo.source, GeoSource::kToponym);
+  EXPECT_EQ(r.geo.country, "PH");
+  EXPECT_LE(r.geo.confidence, 0.3 + 1e-9);
+  // A common lower-case word is no code ("#helpus"), nor is a tag without a known word.
+  EXPECT_EQ(geo().locate(post("please #helpus now")).geo.source, GeoSource::kNone);
+  EXPECT_EQ(geo().locate(post("please #xqzwph now")).geo.source, GeoSource::kNone);
+}
+
+TEST(Mentions, CountryNamesInParenthesesAreNamesToo) {
+  // ICU's English name of MM is "Myanmar (Burma)": both parts are names.
+  EXPECT_EQ(found(geo().mentions("Aid for Burma")), (V{"Burma=Myanmar/MM"}));
+  EXPECT_EQ(found(geo().mentions("Aid for Myanmar")), (V{"Myanmar=Myanmar/MM"}));
+}
+
 TEST(Mentions, OtherScripts) {
   EXPECT_EQ(found(geo().mentions("काठमाडौं मा भूकम्प")), (V{"काठमाडौं=Kathmandu/NP"}));
   EXPECT_EQ(found(geo().mentions("東京で地震")), (V{"東京=Tokyo/JP"}));
