@@ -104,6 +104,39 @@ void FastTextModel::predict(std::string_view input_line, std::vector<float>& pro
 
 namespace {
 
+class FastTextSentenceEncoder final : public FeatureEncoder {
+ public:
+  explicit FastTextSentenceEncoder(FastTextModel model) : model_(std::move(model)) {}
+  size_t dim() const override { return static_cast<size_t>(model_.info.dim); }
+  Status encode(std::span<const std::string_view> texts, std::span<float> out, int threads) const override {
+    const size_t d = dim();
+    if (out.size() != texts.size() * d) return make_error(ErrorCode::kInvalidArgument, "feature buffer size");
+    // getSentenceVector only reads the model; fastText just does not declare it const.
+    auto* ft = const_cast<fasttext::FastText*>(model_.ft.get());
+    parallel_for(texts.size(), resolve_threads(threads), [&](size_t begin, size_t end) {
+      ViewBuf buf;
+      std::istream in(&buf);
+      fasttext::Vector vec(static_cast<int64_t>(d));
+      for (size_t i = begin; i < end; ++i) {
+        const std::string line = fasttext_input(texts[i]) + "\n";
+        buf.set(line);
+        in.clear();
+        vec.zero();
+        try {
+          ft->getSentenceVector(in, vec);
+        } catch (...) {
+          vec.zero();
+        }
+        for (size_t k = 0; k < d; ++k) out[i * d + k] = vec[static_cast<int64_t>(k)];
+      }
+    });
+    return {};
+  }
+
+ private:
+  FastTextModel model_;
+};
+
 // The one-vs-all resource model and the map from its label ids to kResourceNames.
 class ResourceModel {
  public:
@@ -289,6 +322,16 @@ Result<FastTextModel> load_checked(const std::string& path, ModelKind kind) {
   if (auto st = check_labels(*model, path, kind); !st) return tl::unexpected(st.error());
   return model;
 }
+
+}  // namespace
+
+Result<std::unique_ptr<FeatureEncoder>> make_fasttext_sentence_encoder(const std::string& path) {
+  auto model = FastTextModel::load(path);
+  if (!model) return tl::unexpected(model.error());
+  return std::unique_ptr<FeatureEncoder>(std::make_unique<FastTextSentenceEncoder>(std::move(*model)));
+}
+
+namespace {
 
 constexpr uint64_t kMaxLinearHeadBytes = uint64_t{64} << 20;
 

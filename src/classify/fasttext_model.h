@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crema/classify/evaluation.h"
+#include "crema/classify/linear_head.h"
 #include "crema/common/result.h"
 
 namespace fasttext {
@@ -27,5 +28,12 @@ struct FastTextModel {
   // Thread-safe; reuses thread-local buffers.
   void predict(std::string_view input_line, std::vector<float>& probs) const;
 };
+
+class FeatureEncoder;
+
+// "fasttext:PATH": the sentence vector (mean of the input rows of the line's words and
+// n-grams, as fastText's own getSentenceVector) of the supervised model at PATH, for
+// linear-head features. The text goes through fasttext_input first, as for the classifier.
+Result<std::unique_ptr<FeatureEncoder>> make_fasttext_sentence_encoder(const std::string& path);
 
 }  // namespace crema::classify

@@ -11,6 +11,7 @@
 #include "crema/classify/evaluation.h"
 #include "crema/common/hash.h"
 #include "crema/common/parallel.h"
+#include "fasttext_model.h"
 
 namespace crema::classify {
 namespace {
@@ -246,19 +247,21 @@ Result<std::unique_ptr<FeatureEncoder>> make_feature_encoder(std::string_view sp
     std::lock_guard lock(factory_mutex());
     factory = factory_slot();
   }
-  if (!factory) {
-    return make_error(ErrorCode::kUnsupported, "no feature encoder factory installed for encoder '" +
-                                                   std::string(spec) +
-                                                   "' (classify::set_feature_encoder_factory; the crema CLI "
-                                                   "installs crema::embed::make_encoder)");
-  }
   std::vector<std::unique_ptr<FeatureEncoder>> parts;
   size_t start = 0;
   while (true) {
     const size_t plus = spec.find('+', start);
     const std::string_view name = spec.substr(start, plus == std::string_view::npos ? std::string_view::npos : plus - start);
     if (name.empty()) return make_error(ErrorCode::kInvalidArgument, "empty encoder name in '" + std::string(spec) + "'");
-    auto part = factory(name);
+    const bool own = name.starts_with("fasttext:");
+    if (!own && !factory) {
+      return make_error(ErrorCode::kUnsupported, "no feature encoder factory installed for encoder '" +
+                                                     std::string(name) +
+                                                     "' (classify::set_feature_encoder_factory; the crema CLI "
+                                                     "installs crema::embed::make_encoder)");
+    }
+    auto part = own ? make_fasttext_sentence_encoder(std::string(name.substr(9)))
+                                              : factory(name);
     if (!part) return tl::unexpected(part.error());
     if (!*part || (*part)->dim() == 0 || (*part)->dim() > kMaxDim) {
       return make_error(ErrorCode::kInvalidArgument, "encoder '" + std::string(name) + "' has no usable dimension");

@@ -50,8 +50,11 @@ void set_feature_encoder_factory(FeatureEncoderFactory factory);
 bool has_feature_encoder_factory();
 
 // The encoder of a feature spec: one name, or several joined by '+' (their rows
-// concatenated in that order, e.g. "use-lite+tfidf"). kUnsupported when no factory is
-// installed; kInvalidArgument for an empty part or an unknown name (the factory's error).
+// concatenated in that order, e.g. "use-lite+tfidf"). A part "fasttext:PATH" is served by
+// classify itself: the sentence vector of the supervised fastText model at PATH (relative
+// paths resolve against the working directory). kUnsupported when another part needs the
+// factory and none is installed; kInvalidArgument for an empty part or an unknown name
+// (the factory's error).
 Result<std::unique_ptr<FeatureEncoder>> make_feature_encoder(std::string_view spec);
 
 // The trained head: logits = W x + b, probabilities = softmax(logits). Feature
