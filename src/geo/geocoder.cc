@@ -893,6 +893,31 @@ std::vector<LocalName> local_names(const Gazetteer& g, std::string_view text, co
       }
     }
   }
+  // "households in Kajhu", "stranded at Tinajeros": after a place preposition, one or two
+  // capitalised words the corpora never (or hardly) use, in a post that uses case, name a
+  // place the gazetteer lacks. Known words ("in January", "at Red Cross") stay out.
+  if (!caseless) {
+    for (size_t i = 1; i < tokens.size(); ++i) {
+      const Token& p = tokens[i - 1];
+      if (!plain(i) || p.hashtag || p.group != tokens[i].group || !g.is_cue("prep", p.skey) || p.upper_first) continue;
+      size_t last = i;
+      bool ok = true;
+      for (size_t k = i; k < tokens.size() && k < i + 2 && tokens[k].group == tokens[i].group && plain(k); ++k) {
+        const Token& t = tokens[k];
+        const bool rare = g.unigram_count(t.key) < 3 && !g.is_cue("stop", t.skey) && !function_word(t);
+        if (!t.upper_first || t.all_upper || t.key.size() < 4 || !rare ||
+            std::any_of(t.key.begin(), t.key.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+          ok = k > i;
+          break;
+        }
+        last = k;
+      }
+      if (!ok) continue;
+      out.push_back({i, last});
+      for (size_t k = i; k <= last; ++k) taken[k] = 1;
+      i = last;
+    }
+  }
   // "Incirlik, Turkey", "Guiuan, East Samar": capitalised words right before a comma and a
   // division or country the gazetteer knows name a place inside it.
   if (!caseless) {

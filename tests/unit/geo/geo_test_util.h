@@ -130,7 +130,7 @@ inline GazetteerSources write_synthetic_sources(const std::string& dir) {
     << "bushfires\t50\t2\t50\nfires\t80\t3\t80\nmégantic\t30\t28\t30\njakmel\t43\t5\t14\n"
     << "delma\t136\t32\t51\nplace\t300\t10\t300\nny\t10\t2\t10\nshelter\t200\t5\t200\n"
     << "staff\t139\t2\t109\nlaplan\t15\t0\t3\ntemblor\t17\t0\t13\nrelief\t893\t81\t634\nph\t18\t11\t13\n"
-    << "high\t500\t20\t400\nriver\t300\t60\t250\nneed\t900\t30\t700\n";
+    << "january\t300\t290\t300\nhigh\t500\t20\t400\nriver\t300\t60\t250\nneed\t900\t30\t700\n";
   std::ofstream q(dir + "/cues.tsv");
   q << "# test cues\nprep\tin\nprep\tat\nprep\tfrom\nprep\tnear\nprep\ten\nsuffix\tvalley\nsuffix\tcity\n"
     << "suffix\tdistrict\nprefix\tbarangay\nstop\tthe\nstop\tin\nstop\thelp\nstop\tand\nstop\tfrom\nstop\tvalley\n"

@@ -291,6 +291,14 @@ TEST(Mentions, CommonWordsBeforeACommaAndADivisionAfterAPreposition) {
   EXPECT_EQ(unresolved(geo().mentions("we need High River, Alberta")), V{});
 }
 
+TEST(Mentions, RareCapitalisedNamesAfterAPlacePreposition) {
+  EXPECT_EQ(unresolved(geo().mentions("water for 1,100 households in Kajhu, including schools")), (V{"Kajhu"}));
+  // Words the corpora know ("in January"), lower case, digits or posts without capitals: no.
+  EXPECT_EQ(unresolved(geo().mentions("Floods in January hit Kajhu")), V{});
+  EXPECT_EQ(unresolved(geo().mentions("water in kajhu, thanks")), V{});
+  EXPECT_EQ(unresolved(geo().mentions("We are in Ward7b now")), V{});
+}
+
 TEST(Disambiguation, AMainNameOutranksAnAlternateName) {
   // Antalya (1.3 M) also goes by "Olbia"; Olbia, Sardinia is the city of that name.
   auto ms = geo().mentions("Flood in Olbia and Terralba");
