@@ -410,10 +410,13 @@ DevScores evaluate(Student& model, const Dataset& ds, const torch::Tensor& targe
   return s;
 }
 
-std::string options_key(const DistillOptions& o) {
+// A checkpoint resumes only with the same options and the same training examples: the data
+// files' hashes and the example count (which sets the learning-rate schedule) are part of the key.
+std::string options_key(const DistillOptions& o, const Dataset& ds) {
   std::ostringstream k;
   k << o.teacher << '|' << o.student << '|' << o.seed << '|' << o.epochs << '|' << o.batch_size << '|' << o.lr << '|'
-    << o.warmup_steps << '|' << o.max_tokens << '|' << o.max_pairs << '|' << o.dictionaries;
+    << o.warmup_steps << '|' << o.max_tokens << '|' << o.max_pairs << '|' << o.dictionaries << '|' << ds.train.size();
+  for (const auto& [file, hash] : ds.file_hashes) k << '|' << file << '=' << hash;
   return hex64(fnv1a(kFnvOffset, k.str()));
 }
 
@@ -509,12 +512,12 @@ Result<DistillReport> train_impl(const DistillOptions& o, const ProgressFn& prog
   const size_t total_steps = per_epoch * static_cast<size_t>(o.epochs);
   size_t step = 0;
   const auto ckpt = o.out_dir / "checkpoint";
-  const std::string key = options_key(o);
+  const std::string key = options_key(o, *ds);
   if (o.resume) {
     std::ifstream st(ckpt / "state.txt");
     std::string k;
     if (!(st >> k >> step)) return make_error(ErrorCode::kNotFound, (ckpt / "state.txt").string() + ": no checkpoint to resume");
-    if (k != key) return make_error(ErrorCode::kInvalidArgument, "--resume: the checkpoint was made with other options");
+    if (k != key) return make_error(ErrorCode::kInvalidArgument, "--resume: the checkpoint was made with other options or other training data");
     torch::load(model, (ckpt / "model.pt").string());
     torch::load(opt, (ckpt / "optim.pt").string());
   }

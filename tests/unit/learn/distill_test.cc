@@ -135,6 +135,13 @@ TEST(DistillSmoke, TrainsExportsAndMatchesEngine) {
   auto other = train_encoder(o);
   ASSERT_FALSE(other.has_value());
   EXPECT_EQ(other.error().code, ErrorCode::kInvalidArgument);
+  // Nor other training data with the same options (the schedule depends on the example count).
+  o.lr = 1e-3;
+  testing::write_text(data / "parallel" / "freedict" / "de-en.tsv.gz", "Wasser\twater\nEssen\tfood\nZelt\ttent\n");
+  auto changed = train_encoder(o);
+  ASSERT_FALSE(changed.has_value());
+  EXPECT_EQ(changed.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(changed.error().message.find("training data"), std::string::npos) << changed.error().message;
 }
 
 }  // namespace
