@@ -933,12 +933,16 @@ std::vector<LocalName> local_names(const Gazetteer& g, std::string_view text, co
         for (size_t k = e + 1; k-- > 0 && e - k < 2;) {
           const Token& t = tokens[k];
           const uint64_t n = g.unigram_count(t.key);
+          // After a preposition, name words the cue lists hold ("High River") may follow the first.
+          const bool name_word = allow_common && g.is_cue("stop", t.skey) && !g.is_cue("prep", t.skey);
           if (!plain(k) || t.group != tokens[e].group || !t.upper_first || t.all_upper || t.sentence_initial ||
-              t.key.size() < 3 || function_word(t) || (!allow_common && n >= 8 && g.unigram_capitalised(t.key) * 2 < n)) {
+              t.key.size() < 3 || (function_word(t) && !name_word) ||
+              (!allow_common && n >= 8 && g.unigram_capitalised(t.key) * 2 < n)) {
             break;
           }
           first = k;
         }
+        while (first <= e && function_word(tokens[first])) ++first;
         return first;
       };
       auto prep_before = [&](size_t first) {
