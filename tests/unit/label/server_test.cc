@@ -4,7 +4,11 @@
 //
 // PkgConfig::HTTPLIB (tests/CMakeLists.txt) defines the CPPHTTPLIB_* switches the library was
 // built with, so this server and the library's client agree on httplib's class layout.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -400,11 +404,20 @@ TEST_F(LabelRunTest, BadOptionsFailBeforeAnyRequest) {
 TEST_F(LabelRunTest, ConnectionRefusedIsAnErrorAnswer) {
   const std::string in = write_posts({{"p1", "AGREE"}});
   auto o = options(in);
-  // A port nobody listens on: bind one, then close it.
+  // A port nobody listens on: bound by a plain socket, then closed (an httplib::Server that
+  // never listened keeps its bound socket listening, and a connection to it would hang).
   int port = 0;
   {
-    httplib::Server probe;
-    port = probe.bind_to_any_port("127.0.0.1");
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port = ntohs(addr.sin_port);
+    ::close(fd);
   }
   o.endpoints = {{"http://127.0.0.1:" + std::to_string(port), "", ""}};
   o.client.max_retries = 1;
@@ -412,7 +425,9 @@ TEST_F(LabelRunTest, ConnectionRefusedIsAnErrorAnswer) {
   ASSERT_TRUE(summary) << summary.error().message;
   EXPECT_EQ(summary->pending, 1);
   EXPECT_EQ(summary->endpoints[0].error, 1);
-  EXPECT_NE(read_text(dir_ / "out" / "answers.jsonl").find("request failed"), std::string::npos);
+  EXPECT_NE(read_text(dir_ / "out" / "answers.jsonl").find("request failed: could not connect"), std::string::npos);
+  EXPECT_EQ(summary->endpoints[0].last_error.rfind("request failed: could not connect", 0), 0u)
+      << summary->endpoints[0].last_error;
 }
 
 TEST_F(LabelRunTest, ValidationAgainstAPersonsLabels) {
