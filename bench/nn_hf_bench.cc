@@ -1,5 +1,6 @@
 // nn_hf_bench: HF encoder throughput (posts/s) on real tweets, fp32 and int8, random weights.
-//   nn_hf_bench [posts.jsonl] [threads] [batch]   (default data/sample/sample_posts.jsonl, 2, 32)
+//   nn_hf_bench [posts.jsonl] [threads] [batch] [only]   (default data/sample/sample_posts.jsonl, 2, 32)
+// `only` (e.g. tiny-int8) runs one model and precision, for profiling.
 // Writes random-weight BERT folders (Tiny H256/L4/A4/I1024, Small H384/L6/A6/I1536, with the
 // bert-base-uncased WordPiece tokenizer from tests/testdata) to a temp dir, tokenises the
 // tweets once, then times the network alone (mean pooling) in batches.
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : std::string(CREMA_SOURCE_DIR) + "/data/sample/sample_posts.jsonl";
   const int threads = argc > 2 ? std::stoi(argv[2]) : 2;
   const size_t batch = argc > 3 ? std::stoul(argv[3]) : 32;
+  const std::string only = argc > 4 ? argv[4] : "";
   const auto texts = read_texts(path, 2048);
   if (texts.empty()) {
     std::fprintf(stderr, "no texts in %s\n", path.c_str());
@@ -51,6 +53,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     for (const auto precision : {crema::nn::Precision::kFp32, crema::nn::Precision::kInt8}) {
+      const std::string label =
+          std::string(s.name) + (precision == crema::nn::Precision::kFp32 ? "-fp32" : "-int8");
+      if (!only.empty() && only != label) continue;
       auto model = crema::nn::HfModel::load(dir, precision);
       if (!model) {
         std::fprintf(stderr, "%s\n", model.error().message.c_str());

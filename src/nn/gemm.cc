@@ -59,6 +59,40 @@ inline float round_magic(float v) {
   return (v + kMagic) - kMagic;
 }
 
+// Quantises rows of x[rows, in] to q with one scale per row (max |x| / 127).
+CREMA_NN_CLONES void quantize_rows(const float* x, size_t rows, size_t in, int8_t* q, float* scale) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * in;
+    // max |x| on the bit patterns (non-negative floats order as integers): vectorises.
+    int32_t amax_bits = 0;
+    for (size_t k = 0; k < in; ++k) amax_bits = std::max(amax_bits, std::bit_cast<int32_t>(xr[k]) & 0x7fffffff);
+    const float amax = std::bit_cast<float>(amax_bits);
+    const float s = amax > 0 && std::isfinite(amax) ? amax / 127.0f : 1.0f;
+    const float inv = 1.0f / s;
+    scale[r] = s;
+    int8_t* qr = q + r * in;
+    for (size_t k = 0; k < in; ++k) qr[k] = static_cast<int8_t>(static_cast<int32_t>(round_magic(xr[k] * inv)));
+  }
+}
+
+// y = acc * (xscale[row] * wscale[col]) + bias (y += ... when add), then act unless add.
+CREMA_NN_CLONES void rescale_rows(float* y, size_t rows, size_t out, bool add, const int32_t* acc,
+                                  const float* xscale, const float* wscale, const float* b,
+                                  const std::optional<Activation>& act) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* yr = y + r * out;
+    const int32_t* ar = acc + r * out;
+    const float s = xscale[r];
+    if (add) {
+      for (size_t n = 0; n < out; ++n) yr[n] += static_cast<float>(ar[n]) * (s * wscale[n]) + (b ? b[n] : 0.0f);
+    } else {
+      for (size_t n = 0; n < out; ++n) yr[n] = static_cast<float>(ar[n]) * (s * wscale[n]) + (b ? b[n] : 0.0f);
+    }
+    // The row is still in L1: the activation costs no extra pass over memory.
+    if (act && !add) activate(*act, yr, out);
+  }
+}
+
 }  // namespace
 
 GemmBackend gemm_backend() {
@@ -134,23 +168,32 @@ void Linear::forward_add(const float* x, size_t rows, float* y) const { run(x, r
 
 void Linear::epilogue(float* y, size_t rows, bool add, const int32_t* acc, const float* xscale) const {
   const float* b = bias_.empty() ? nullptr : bias_.data();
+  if (acc) return rescale_rows(y, rows, out_, add, acc, xscale, wscale_.data(), b, act_);
   for (size_t r = 0; r < rows; ++r) {
     float* yr = y + r * out_;
-    if (acc) {
-      const int32_t* ar = acc + r * out_;
-      const float s = xscale[r];
-      const float* ws = wscale_.data();
-      if (add) {
-        for (size_t n = 0; n < out_; ++n) yr[n] += static_cast<float>(ar[n]) * (s * ws[n]) + (b ? b[n] : 0.0f);
-      } else {
-        for (size_t n = 0; n < out_; ++n) yr[n] = static_cast<float>(ar[n]) * (s * ws[n]) + (b ? b[n] : 0.0f);
-      }
-    } else if (b) {
+    if (b)
       for (size_t n = 0; n < out_; ++n) yr[n] += b[n];
-    }
-    // The row is still in L1: the activation costs no extra pass over memory.
     if (act_ && !add) activate(*act_, yr, out_);
   }
+}
+
+// The weights in the layout pd wants: the packed copy made for the first primitive when the
+// layouts agree (they do for every row bucket in practice), else a fresh reorder.
+dnnl::memory Linear::packed_weights(const dnnl::matmul::primitive_desc& pd) const {
+  auto pack = [&] {
+    void* data = int8_ ? static_cast<void*>(dnnl_->user_q.data()) : static_cast<void*>(dnnl_->user.data());
+    dnnl::memory user({{static_cast<dim>(in_), static_cast<dim>(out_)}, int8_ ? dt::s8 : dt::f32, tag::ab},
+                      cpu_engine(), data);
+    dnnl::memory packed(pd.weights_desc(), cpu_engine());
+    dnnl::reorder(user, packed).execute(thread_stream(), user, packed);
+    thread_stream().wait();
+    return packed;
+  };
+  if (!dnnl_->packed) {
+    dnnl_->packed = pack();
+    dnnl_->packed_md = pd.weights_desc();
+  }
+  return pd.weights_desc() == dnnl_->packed_md ? dnnl_->packed : pack();
 }
 
 void Linear::run(const float* x, size_t rows, float* y, bool add) const {
@@ -185,20 +228,7 @@ void Linear::run(const float* x, size_t rows, float* y, bool add) const {
     dnnl::primitive_attr attr = user_scratchpad_attr();
     attr.set_post_ops(po);
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, wei_md, bias_md, dst_md), attr, cpu_engine());
-    Dnnl::Entry e{dnnl::matmul(pd), {}, pd.scratchpad_desc().get_size()};
-    auto pack = [&] {
-      dnnl::memory user({{static_cast<dim>(in_), static_cast<dim>(out_)}, dt::f32, tag::ab}, cpu_engine(),
-                        const_cast<float*>(dnnl_->user.data()));
-      dnnl::memory packed(pd.weights_desc(), cpu_engine());
-      dnnl::reorder(user, packed).execute(thread_stream(), user, packed);
-      thread_stream().wait();
-      return packed;
-    };
-    if (!dnnl_->packed) {
-      dnnl_->packed = pack();
-      dnnl_->packed_md = pd.weights_desc();
-    }
-    e.wei = pd.weights_desc() == dnnl_->packed_md ? dnnl_->packed : pack();
+    Dnnl::Entry e{dnnl::matmul(pd), packed_weights(pd), pd.scratchpad_desc().get_size()};
     return dnnl_->cache.emplace(std::pair{m, add}, std::move(e)).first->second;
   };
   auto exec = [&](const float* src, size_t m, float* dst) {
@@ -242,18 +272,7 @@ void Linear::run_int8(const float* x, size_t rows, float* y, bool add) const {
     xq.resize(m * in_);
     acc.resize(m * out_);
     xscale.resize(m);
-    for (size_t r = 0; r < n; ++r) {
-      const float* xr = x + (r0 + r) * in_;
-      // max |x| on the bit patterns (non-negative floats order as integers): vectorises.
-      int32_t amax_bits = 0;
-      for (size_t k = 0; k < in_; ++k) amax_bits = std::max(amax_bits, std::bit_cast<int32_t>(xr[k]) & 0x7fffffff);
-      const float amax = std::bit_cast<float>(amax_bits);
-      const float s = amax > 0 && std::isfinite(amax) ? amax / 127.0f : 1.0f;
-      const float inv = 1.0f / s;
-      xscale[r] = s;
-      int8_t* q = xq.data() + r * in_;
-      for (size_t k = 0; k < in_; ++k) q[k] = static_cast<int8_t>(static_cast<int32_t>(round_magic(xr[k] * inv)));
-    }
+    quantize_rows(x + r0 * in_, n, in_, xq.data(), xscale.data());
     const Dnnl::Entry* e = nullptr;
     {
       std::lock_guard lock(dnnl_->mu);
@@ -264,20 +283,7 @@ void Linear::run_int8(const float* x, size_t rows, float* y, bool add) const {
         const dnnl::memory::desc dst_md({static_cast<dim>(m), static_cast<dim>(out_)}, dt::s32, tag::ab);
         const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, wei_md, dst_md), user_scratchpad_attr(),
                                               cpu_engine());
-        auto pack = [&] {
-          dnnl::memory user({{static_cast<dim>(in_), static_cast<dim>(out_)}, dt::s8, tag::ab}, cpu_engine(),
-                            const_cast<int8_t*>(dnnl_->user_q.data()));
-          dnnl::memory packed(pd.weights_desc(), cpu_engine());
-          dnnl::reorder(user, packed).execute(thread_stream(), user, packed);
-          thread_stream().wait();
-          return packed;
-        };
-        if (!dnnl_->packed) {
-          dnnl_->packed = pack();
-          dnnl_->packed_md = pd.weights_desc();
-        }
-        Dnnl::Entry entry{dnnl::matmul(pd), pd.weights_desc() == dnnl_->packed_md ? dnnl_->packed : pack(),
-                          pd.scratchpad_desc().get_size()};
+        Dnnl::Entry entry{dnnl::matmul(pd), packed_weights(pd), pd.scratchpad_desc().get_size()};
         it = dnnl_->cache.emplace(std::pair{m, false}, std::move(entry)).first;
       }
       e = &it->second;

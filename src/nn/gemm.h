@@ -15,6 +15,8 @@
 #include <span>
 #include <vector>
 
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include "hf_kernels.h"
 
 namespace crema::nn {
@@ -45,6 +47,7 @@ class Linear {
   void run(const float* x, size_t rows, float* y, bool add) const;
   void run_int8(const float* x, size_t rows, float* y, bool add) const;
   void epilogue(float* y, size_t rows, bool add, const int32_t* acc, const float* xscale) const;
+  dnnl::memory packed_weights(const dnnl::matmul::primitive_desc& pd) const;
 
   size_t in_ = 0, out_ = 0;
   bool int8_ = false;

@@ -52,7 +52,7 @@ std::optional<Activation> parse_activation(std::string_view name) {
   return std::nullopt;
 }
 
-void activate(Activation act, float* x, size_t n) {
+CREMA_NN_CLONES void activate(Activation act, float* x, size_t n) {
   switch (act) {
     case Activation::kGeluErf:
       for (size_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_approx(x[i] * 0.70710678118654752f));
@@ -71,7 +71,7 @@ void activate(Activation act, float* x, size_t n) {
   }
 }
 
-void layer_norm(const float* x, size_t rows, size_t d, const float* gamma, const float* beta, float eps, float* y) {
+CREMA_NN_CLONES void layer_norm(const float* x, size_t rows, size_t d, const float* gamma, const float* beta, float eps, float* y) {
   for (size_t r = 0; r < rows; ++r) {
     const float* xr = x + r * d;
     float* yr = y + r * d;
@@ -84,7 +84,7 @@ void layer_norm(const float* x, size_t rows, size_t d, const float* gamma, const
   }
 }
 
-void attention(const float* qkv, size_t len, size_t d, size_t heads, float scale, const float* bias, float* out,
+CREMA_NN_CLONES void attention(const float* qkv, size_t len, size_t d, size_t heads, float scale, const float* bias, float* out,
                std::vector<float>& scratch) {
   const size_t dh = d / heads;
   const size_t stride = 3 * d;

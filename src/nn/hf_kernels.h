@@ -9,6 +9,14 @@
 #include <string_view>
 #include <vector>
 
+// Hot element-wise kernels are compiled three times (AVX-512, AVX2+FMA, baseline) and the
+// loader picks the widest the CPU has: the baseline ISA alone left them 4 floats wide.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CREMA_NN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CREMA_NN_CLONES
+#endif
+
 namespace crema::nn {
 
 enum class Activation { kGeluErf, kGeluTanh, kRelu };

@@ -9,6 +9,7 @@
 #include "crema/common/parallel.h"
 #include "crema/nn/use_lite.h"
 #include "gemm.h"
+#include "hf_kernels.h"
 
 namespace crema::nn {
 namespace {
@@ -76,54 +77,6 @@ std::string shape_str(const std::vector<int64_t>& s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
   return out + "]";
-}
-
-void layer_norm(const float* x, size_t rows, size_t d, const float* g, const float* b, float* y) {
-  for (size_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * d;
-    float* yr = y + r * d;
-    float mean = 0;
-    for (size_t i = 0; i < d; ++i) mean += xr[i];
-    mean /= static_cast<float>(d);
-    float var = 0;
-    for (size_t i = 0; i < d; ++i) var += (xr[i] - mean) * (xr[i] - mean);
-    var /= static_cast<float>(d);
-    const float inv = 1.0f / std::sqrt(var + kLnEps);
-    for (size_t i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
-  }
-}
-
-// Self-attention of one sentence: qkv [len, 3*d] -> out [len, d], kHeads heads.
-void attention(const float* qkv, size_t len, size_t d, float q_scale, float* out, std::vector<float>& scores) {
-  const size_t dh = d / kHeads;
-  const size_t stride = 3 * d;
-  scores.resize(len);
-  for (size_t h = 0; h < kHeads; ++h) {
-    for (size_t i = 0; i < len; ++i) {
-      const float* q = qkv + i * stride + h * dh;
-      float mx = -INFINITY;
-      for (size_t j = 0; j < len; ++j) {
-        const float* k = qkv + j * stride + d + h * dh;
-        float s = 0;
-        for (size_t c = 0; c < dh; ++c) s += (q[c] * q_scale) * k[c];
-        scores[j] = s;
-        mx = std::max(mx, s);
-      }
-      float sum = 0;
-      for (size_t j = 0; j < len; ++j) {
-        scores[j] = std::exp(scores[j] - mx);
-        sum += scores[j];
-      }
-      const float inv = 1.0f / sum;
-      float* o = out + i * d + h * dh;
-      std::fill(o, o + dh, 0.0f);
-      for (size_t j = 0; j < len; ++j) {
-        const float p = scores[j] * inv;
-        const float* v = qkv + j * stride + 2 * d + h * dh;
-        for (size_t c = 0; c < dh; ++c) o[c] += p * v[c];
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -219,13 +172,13 @@ void UseLiteModel::Impl::forward(std::span<const std::vector<int32_t>> ids, floa
     const Layer& L = layers[l];
     const size_t d = l == 0 ? kEmbedDim : 512;
     const float* in = l == 0 ? x.data() : h.data();
-    layer_norm(in, T, d, L.ln_att_g, L.ln_att_b, a.data());
+    layer_norm(in, T, d, L.ln_att_g, L.ln_att_b, kLnEps, a.data());
     L.qkv.forward(a.data(), T, big.data());
     for (size_t s = 0; s < ids.size(); ++s)
-      attention(big.data() + offset[s] * 3 * d, offset[s + 1] - offset[s], d, l == 0 ? kQScale0 : kQScale1,
-                att.data() + offset[s] * d, scores);
+      attention(big.data() + offset[s] * 3 * d, offset[s + 1] - offset[s], d, kHeads, l == 0 ? kQScale0 : kQScale1,
+                nullptr, att.data() + offset[s] * d, scores);
     L.out.forward_add(att.data(), T, h.data());
-    layer_norm(h.data(), T, 512, L.ln_ffn_g, L.ln_ffn_b, a.data());
+    layer_norm(h.data(), T, 512, L.ln_ffn_g, L.ln_ffn_b, kLnEps, a.data());
     L.ffn1.forward(a.data(), T, big.data());  // + bias + ReLU
     L.ffn2.forward_add(big.data(), T, h.data());
   }

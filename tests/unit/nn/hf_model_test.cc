@@ -41,10 +41,16 @@ std::vector<Case> read_cases(const std::string& family) {
   const simdjson::padded_string json(*text);
   simdjson::dom::element root;
   if (parser.parse(json).get(root)) return cases;
-  for (const auto c : root["cases"].get_array().value()) {
+  // Arrays are taken out of their simdjson_result first: a range-for over .value() of a
+  // temporary result reads freed memory in optimised builds.
+  simdjson::dom::array all;
+  if (root["cases"].get_array().get(all)) return cases;
+  for (const auto c : all) {
     Case k;
     k.text = std::string(c["text"].get_string().value());
-    for (const auto id : c["ids"].get_array().value()) k.ids.push_back(static_cast<int32_t>(id.get_int64().value()));
+    simdjson::dom::array ids;
+    if (c["ids"].get_array().get(ids)) return {};
+    for (const auto id : ids) k.ids.push_back(static_cast<int32_t>(id.get_int64().value()));
     k.hidden = floats(c["hidden"].value());
     k.mean = floats(c["mean"].value());
     k.cls = floats(c["cls"].value());
@@ -62,7 +68,9 @@ std::vector<std::string> read_labels(const std::string& family) {
   const simdjson::padded_string json(*text);
   simdjson::dom::element root;
   if (parser.parse(json).get(root)) return labels;
-  for (const auto l : root["labels"].get_array().value()) labels.emplace_back(l.get_string().value());
+  simdjson::dom::array all;
+  if (root["labels"].get_array().get(all)) return labels;
+  for (const auto l : all) labels.emplace_back(l.get_string().value());
   return labels;
 }
 
