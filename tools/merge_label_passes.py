@@ -19,7 +19,8 @@ adjudicated.jsonl is append-only history: when a pool_id occurs more than once, 
 wins. A row for a post the two passes agreed on is a relabel (a guide rule added after the
 passes, docs/annotation.md §2.14): the post takes the row's label and resources and is marked
 "annotation": "relabelled". Agreement is always between the passes as they were made, reported
-for all posts and per labelling round (round 2 starts at counts.json's extension_first_chunk).
+for all posts and per labelling round (round 2 starts at counts.json's extension_first_chunk,
+round 3 at its round3_first_chunk).
 """
 import argparse
 import glob
@@ -106,16 +107,18 @@ def main():
     report = {"pool": len(pool)}
     report.update(agreement(both))
     counts_path = os.path.join(root, "pool/counts.json")
-    first_chunk_round2 = None
+    round_starts = []  # first chunk of round 2, 3, ...
     if os.path.exists(counts_path):
         with open(counts_path, encoding="utf-8") as f:
-            first_chunk_round2 = json.load(f).get("extension_first_chunk")
+            counts = json.load(f)
+        round_starts = [c for c in (counts.get("extension_first_chunk"), counts.get("round3_first_chunk")) if c]
+    rounds = list(range(1, len(round_starts) + 2))
     round_of = {}
-    if first_chunk_round2:
+    if round_starts:
         chunk = chunk_of_posts(os.path.join(root, "pool"))
-        round_of = {p: 2 if chunk.get(p, 0) >= first_chunk_round2 else 1 for p in both}
+        round_of = {p: 1 + sum(chunk.get(p, 0) >= first for first in round_starts) for p in both}
         report["per_round"] = {
-            str(r): agreement([p for p in both if round_of[p] == r]) for r in (1, 2)}
+            str(r): agreement([p for p in both if round_of[p] == r]) for r in rounds}
 
     os.makedirs(os.path.join(root, "adjudication"), exist_ok=True)
     todo = []
@@ -176,7 +179,7 @@ def main():
         src: dict(Counter(r["label"] for r in kept if r["source"] == src))
         for src in sorted({r["source"] for r in kept})}
     if round_of:
-        for r in (1, 2):
+        for r in rounds:
             rows = [k for k in kept if round_of[k["pool_id"]] == r]
             report["per_round"][str(r)].update({
                 "adjudicated": sum(1 for k in rows if k["annotation"] == "adjudicated"),
