@@ -410,6 +410,11 @@ uint32_t Gazetteer::country_index(std::string_view iso2) const {
   return impl_->country_by_code[static_cast<size_t>(a * 26 + b)];
 }
 
+std::string_view Gazetteer::name(uint32_t index) const {
+  const auto* e = impl_->entry(index);
+  return e == nullptr ? std::string_view() : std::string_view(impl_->strings + e->name_offset);
+}
+
 Place Gazetteer::place(uint32_t index) const {
   Place p;
   const auto* e = impl_->entry(index);

@@ -322,7 +322,7 @@ double entry_score(const Gazetteer& g, uint32_t e, const Context& ctx) {
 
 // Whether the entry's GeoNames main name is the written name (not only an alternate one).
 bool main_name_is(const Gazetteer& g, uint32_t e, std::string_view key) {
-  const std::string name = g.place(e).name;
+  const std::string_view name = g.name(e);
   return name_key(name, false) == key || name_key(name, true) == key;
 }
 
@@ -335,7 +335,9 @@ void choose(const Gazetteer& g, Candidate& c, const Context& ctx) {
   double best = -1e300, second = -1e300;
   uint32_t best_e = Gazetteer::kNone;
   const size_t n = std::min(c.entries.size(), kMaxCandidates);
-  if (c.alternate_only.empty() && n > 1) {
+  size_t cities = 0;
+  for (size_t i = 0; i < n && cities < 2; ++i) cities += g.kind(c.entries[i]) == PlaceKind::kCity ? 1 : 0;
+  if (c.alternate_only.empty() && cities > 1) {
     std::vector<uint8_t> alt(n, 0);
     bool main_city = false;
     for (size_t i = 0; i < n; ++i) {
@@ -899,7 +901,10 @@ std::vector<LocalName> local_names(const Gazetteer& g, std::string_view text, co
   if (!caseless) {
     for (size_t i = 1; i < tokens.size(); ++i) {
       const Token& p = tokens[i - 1];
-      if (!plain(i) || p.hashtag || p.group != tokens[i].group || !g.is_cue("prep", p.skey) || p.upper_first) continue;
+      if (!tokens[i].upper_first || p.upper_first || p.hashtag || p.group != tokens[i].group || !plain(i) ||
+          !g.is_cue("prep", p.skey)) {
+        continue;
+      }
       size_t last = i;
       bool ok = true;
       for (size_t k = i; k < tokens.size() && k < i + 2 && tokens[k].group == tokens[i].group && plain(k); ++k) {

@@ -81,6 +81,7 @@ class Gazetteer {
 
   uint32_t size() const;
   Place place(uint32_t index) const;   // index < size(); out of range gives a default Place
+  std::string_view name(uint32_t index) const;  // the main name (view into the mapped file); "" out of range
   PlaceKind kind(uint32_t index) const;
   uint64_t population(uint32_t index) const;
   std::string_view country(uint32_t index) const;  // ISO2
