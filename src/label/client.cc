@@ -106,6 +106,9 @@ class HttpChatClient final : public ChatClient {
     client_.set_read_timeout(to_ms(options_.timeout_s));
     client_.set_write_timeout(to_ms(options_.timeout_s));
     client_.set_keep_alive(true);
+    // httplib writes headers and body apart: without TCP_NODELAY, Nagle's algorithm and the
+    // server's delayed ACK hold every request back by tens of milliseconds.
+    client_.set_tcp_nodelay(true);
     if (!endpoint_.api_key.empty()) client_.set_bearer_token_auth(endpoint_.api_key);
   }
 
