@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!rule) return 0;
   auto again = crema::classify::parse_decision_rule(crema::classify::format_decision_rule(*rule), "again");
   if (!again || again->type != rule->type || again->bias != rule->bias ||
-      again->request_threshold != rule->request_threshold || again->offer_threshold != rule->offer_threshold) {
+      again->request_threshold != rule->request_threshold || again->offer_threshold != rule->offer_threshold || again->encoder != rule->encoder) {
     std::abort();
   }
   (void)crema::classify::cascade_decision(0.5f, 0.5f, rule->request_threshold, rule->offer_threshold);
