@@ -12,6 +12,7 @@
 #include "crema/nn/weights_file.h"
 #include "gemm.h"
 #include "hf_kernels.h"
+#include "worker_pool.h"
 
 namespace crema::nn {
 namespace {
@@ -358,8 +359,13 @@ void HfModel::Impl::forward(std::span<const std::vector<int32_t>* const> ids, st
   std::vector<size_t> offset(ids.size() + 1, 0);
   for (size_t s = 0; s < ids.size(); ++s) offset[s + 1] = offset[s] + ids[s]->size();
   const size_t T = offset.back();
-  x.assign(T * H, 0.0f);
-  std::vector<float> qkv(T * 3 * H), att(T * H), big(T * this->I), scores, bias;
+  x.resize(T * H);  // every row is written by the embedding sum below
+  // Per-thread buffers kept between calls: fresh multi-megabyte vectors cost page faults
+  // and zeroing on every forward.
+  thread_local std::vector<float> qkv, att, big, scores, bias;
+  qkv.resize(T * 3 * H);
+  att.resize(T * H);
+  big.resize(T * this->I);
   for (size_t s = 0; s < ids.size(); ++s) {
     for (size_t p = 0; p < ids[s]->size(); ++p) {
       float* xr = x.data() + (offset[s] + p) * H;
@@ -453,7 +459,7 @@ void for_sorted_batches(std::span<const std::vector<int32_t>> ids, int threads, 
   const auto t = static_cast<size_t>(std::max(threads, 1));
   const size_t sub = std::clamp<size_t>((ids.size() + t - 1) / t, 1, kSubBatch);
   const size_t batches = (ids.size() + sub - 1) / sub;
-  parallel_for(batches, threads, [&](size_t begin, size_t end) {
+  run_on_workers(batches, threads, [&](size_t begin, size_t end) {
     use_single_threaded_kernels();
     std::vector<const std::vector<int32_t>*> ptrs;
     for (size_t b = begin; b < end; ++b) {
@@ -495,7 +501,8 @@ Status HfModel::embed_ids(std::span<const std::vector<int32_t>> ids, Pooling poo
                                                        " floats, expected " + std::to_string(ids.size() * H));
   if (auto st = check_ids(ids); !st) return st;
   for_sorted_batches(ids, threads, [&](std::span<const std::vector<int32_t>* const> batch, std::span<const size_t> idx) {
-    std::vector<float> x, pooled(batch.size() * H);
+    thread_local std::vector<float> x;
+    std::vector<float> pooled(batch.size() * H);
     impl_->forward(batch, x);
     pool(x, batch, H, pooling, pooled.data());
     for (size_t s = 0; s < batch.size(); ++s) std::copy_n(pooled.data() + s * H, H, out.data() + idx[s] * H);
@@ -517,7 +524,8 @@ Status HfModel::classify_ids(std::span<const std::vector<int32_t>> ids, std::spa
                                                        " floats, expected " + std::to_string(ids.size() * n));
   if (auto st = check_ids(ids); !st) return st;
   for_sorted_batches(ids, threads, [&](std::span<const std::vector<int32_t>* const> batch, std::span<const size_t> idx) {
-    std::vector<float> x, pooled(batch.size() * H), logits(batch.size() * n);
+    thread_local std::vector<float> x;
+    std::vector<float> pooled(batch.size() * H), logits(batch.size() * n);
     impl_->forward(batch, x);
     pool(x, batch, H, impl_->head == Impl::Head::kMeanLinear ? Pooling::kMean : Pooling::kCls, pooled.data());
     impl_->run_head(pooled.data(), batch.size(), logits.data());

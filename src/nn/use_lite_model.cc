@@ -10,6 +10,7 @@
 #include "crema/nn/use_lite.h"
 #include "gemm.h"
 #include "hf_kernels.h"
+#include "worker_pool.h"
 
 namespace crema::nn {
 namespace {
@@ -152,7 +153,14 @@ void UseLiteModel::Impl::forward(std::span<const std::vector<int32_t>> ids, floa
   std::vector<size_t> offset(ids.size() + 1, 0);
   for (size_t s = 0; s < ids.size(); ++s) offset[s + 1] = offset[s] + std::min(ids[s].size(), kMaxPieces);
   const size_t T = offset.back();
-  std::vector<float> x(T * kEmbedDim), a(T * 512), h(T * 512), big(T * 1536), att(T * 512), scores;
+  // Per-thread buffers kept between calls (no page faults and zeroing per forward); every
+  // element read below is written first.
+  thread_local std::vector<float> x, a, h, big, att, scores;
+  x.resize(T * kEmbedDim);
+  a.resize(T * 512);
+  h.resize(T * 512);
+  big.resize(T * 1536);
+  att.resize(T * 512);
   // Embedding lookup plus timing signal. The graph adds the scattered embeddings to the
   // scattered (embedding + timing), so each piece contributes twice its embedding.
   for (size_t s = 0; s < ids.size(); ++s) {
@@ -218,7 +226,7 @@ Status UseLiteModel::embed_ids(std::span<const std::vector<int32_t>> ids, std::s
                             static_cast<size_t>(std::max(threads, 1));
   const size_t sub = std::clamp<size_t>(per_thread, 1, kSubBatch);
   const size_t batches = (ids.size() + sub - 1) / sub;
-  parallel_for(batches, threads, [&](size_t begin, size_t end) {
+  run_on_workers(batches, threads, [&](size_t begin, size_t end) {
     use_single_threaded_kernels();
     for (size_t b = begin; b < end; ++b) {
       const size_t lo = b * sub, hi = std::min(ids.size(), lo + sub);
