@@ -96,8 +96,17 @@ CREMA_NN_CLONES void attention(const float* qkv, size_t len, size_t d, size_t he
       for (size_t c = 0; c < dh; ++c) kt[c * len + j] = qkv[j * stride + d + h * dh + c];
     for (size_t i = 0; i < len; ++i) {
       const float* q = qkv + i * stride + h * dh;
+      // Four key dimensions per pass: p[] goes through memory once per four multiply-adds,
+      // not once per one (the store-to-load chain on p dominated this loop).
       std::fill(p, p + len, 0.0f);
-      for (size_t c = 0; c < dh; ++c) {
+      size_t c = 0;
+      for (; c + 4 <= dh; c += 4) {
+        const float q0 = q[c], q1 = q[c + 1], q2 = q[c + 2], q3 = q[c + 3];
+        const float* k0 = kt + c * len;
+        const float *k1 = k0 + len, *k2 = k1 + len, *k3 = k2 + len;
+        for (size_t j = 0; j < len; ++j) p[j] += (q0 * k0[j] + q1 * k1[j]) + (q2 * k2[j] + q3 * k3[j]);
+      }
+      for (; c < dh; ++c) {
         const float qc = q[c];
         const float* kr = kt + c * len;
         for (size_t j = 0; j < len; ++j) p[j] += qc * kr[j];
@@ -116,10 +125,17 @@ CREMA_NN_CLONES void attention(const float* qkv, size_t len, size_t d, size_t he
       const float inv = 1.0f / sum;
       float* o = out + i * d + h * dh;
       std::fill(o, o + dh, 0.0f);
-      for (size_t j = 0; j < len; ++j) {
+      size_t j = 0;
+      for (; j + 4 <= len; j += 4) {  // four keys per pass, as above
+        const float w0 = p[j] * inv, w1 = p[j + 1] * inv, w2 = p[j + 2] * inv, w3 = p[j + 3] * inv;
+        const float* v0 = qkv + j * stride + 2 * d + h * dh;
+        const float *v1 = v0 + stride, *v2 = v1 + stride, *v3 = v2 + stride;
+        for (size_t c2 = 0; c2 < dh; ++c2) o[c2] += (w0 * v0[c2] + w1 * v1[c2]) + (w2 * v2[c2] + w3 * v3[c2]);
+      }
+      for (; j < len; ++j) {
         const float w = p[j] * inv;
         const float* v = qkv + j * stride + 2 * d + h * dh;
-        for (size_t c = 0; c < dh; ++c) o[c] += w * v[c];
+        for (size_t c2 = 0; c2 < dh; ++c2) o[c2] += w * v[c2];
       }
     }
   }
