@@ -21,6 +21,8 @@ namespace {
 constexpr size_t kSubBatch = 64;
 constexpr size_t kMaxTokens = 512;
 constexpr int kRelMaxDistance = 128;
+// Per-thread layer buffers above this many floats (64 MiB) are freed after the forward.
+constexpr size_t kKeepFloats = size_t{16} << 20;
 
 std::string shape_text(const std::vector<int64_t>& s) {
   std::string out = "[";
@@ -401,6 +403,10 @@ void HfModel::Impl::forward(std::span<const std::vector<int32_t>* const> ids, st
     L.ffn1.forward(x.data(), T, big.data());  // + bias + activation
     L.ffn2.forward_add(big.data(), T, x.data());
     layer_norm(x.data(), T, H, L.ln2_g.data.data(), L.ln2_b.data.data(), eps, x.data());
+  }
+  // A batch of very long texts must not pin its buffers for the life of the thread.
+  if (qkv.capacity() + att.capacity() + big.capacity() > kKeepFloats) {
+    for (auto* v : {&qkv, &att, &big, &scores, &bias}) std::vector<float>().swap(*v);
   }
 }
 

@@ -24,6 +24,8 @@ constexpr float kQScale0 = 0.125f;
 constexpr float kQScale1 = 0.0883883461356163f;
 // Sentences per packed sub-batch: bounds the scratch memory of one thread.
 constexpr size_t kSubBatch = 64;
+// Per-thread layer buffers above this many floats (64 MiB) are freed after the forward.
+constexpr size_t kKeepFloats = size_t{16} << 20;
 
 struct WeightSpec {
   const char* name;
@@ -191,6 +193,7 @@ void UseLiteModel::Impl::forward(std::span<const std::vector<int32_t>> ids, floa
     L.ffn2.forward_add(big.data(), T, h.data());
   }
   std::vector<float> pooled(ids.size() * 512, 0.0f);
+
   for (size_t s = 0; s < ids.size(); ++s) {
     const size_t len = offset[s + 1] - offset[s];
     float* pr = pooled.data() + s * 512;
@@ -210,6 +213,9 @@ void UseLiteModel::Impl::forward(std::span<const std::vector<int32_t>> ids, floa
     const float inv = 1.0f / std::sqrt(std::max(sum, 1e-12f));
     for (size_t i = 0; i < 512; ++i) o[i] *= inv;
   }
+  // Sub-batches of very long texts must not pin their buffers for the life of the thread.
+  if (x.capacity() + a.capacity() + h.capacity() + big.capacity() + att.capacity() > kKeepFloats)
+    for (auto* v : {&x, &a, &h, &big, &att, &scores}) std::vector<float>().swap(*v);
 }
 
 Status UseLiteModel::embed_ids(std::span<const std::vector<int32_t>> ids, std::span<float> out, int threads) const {
