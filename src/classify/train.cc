@@ -75,6 +75,18 @@ Result<Prepared> prepare(const std::string& data_path, int threads, bool exclude
   return p;
 }
 
+// The training file's sha256 (for the manifest) and its prepared posts.
+Result<std::pair<std::string, Prepared>> hash_and_prepare(const std::string& data_path, int threads,
+                                                          bool exclude_synthetic) {
+  auto data = read_file(data_path);
+  if (!data) return tl::unexpected(data.error());
+  std::string sha = sha256_hex(*data);
+  data->clear();
+  auto prepared = prepare(data_path, threads, exclude_synthetic);
+  if (!prepared) return tl::unexpected(prepared.error());
+  return std::make_pair(std::move(sha), std::move(*prepared));
+}
+
 // Input features of a model (axes of the grid that change what fastText trains).
 struct Features {
   bool pretrained = false;
@@ -902,13 +914,10 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
                       "training options out of range (dim 1..1000, epochs >= 1, word n-grams 1..5, char n-grams "
                       "1 <= min <= max <= 8, lr > 0, bucket >= 1, quantize cutoff >= 256, softmax-4 or cascade)");
   }
-  auto data = read_file(options.data_path);
-  if (!data) return tl::unexpected(data.error());
-  const std::string data_sha = sha256_hex(*data);
-  data->clear();
-  auto prepared = prepare(options.data_path, options.threads, options.exclude_synthetic);
+  auto prepared = hash_and_prepare(options.data_path, options.threads, options.exclude_synthetic);
   if (!prepared) return tl::unexpected(prepared.error());
-  const Prepared& p = *prepared;
+  const std::string& data_sha = prepared->first;
+  const Prepared& p = prepared->second;
   std::set<Label> labels;
   size_t with_resources = 0;
   for (const LabelledPost& post : p.posts) {
@@ -1034,13 +1043,10 @@ Result<LinearHeadTrainResult> train_linear_head_classifier(const LinearHeadClass
   }
   auto encoder = make_feature_encoder(options.encoder);
   if (!encoder) return tl::unexpected(encoder.error());
-  auto data = read_file(options.data_path);
-  if (!data) return tl::unexpected(data.error());
-  const std::string data_sha = sha256_hex(*data);
-  data->clear();
-  auto prepared = prepare(options.data_path, options.threads, options.exclude_synthetic);
+  auto prepared = hash_and_prepare(options.data_path, options.threads, options.exclude_synthetic);
   if (!prepared) return tl::unexpected(prepared.error());
-  const Prepared& p = *prepared;
+  const std::string& data_sha = prepared->first;
+  const Prepared& p = prepared->second;
   const Split split = stratified_split(p.posts, options.seed);
   const std::vector<size_t> train_rows = rows_for(p, split.train, Task::kActionable);
   const std::vector<size_t> val_rows = rows_for(p, split.validation, Task::kActionable);
