@@ -74,6 +74,13 @@ struct RunSummary {
   std::string to_table() const;  // the short table `crema run` prints
 };
 
+// Installs crema::embed::make_encoder as classify's feature-encoder factory (once per
+// process; later calls do nothing), so that linear-head classifier folders
+// (crema/classify/linear_head.h) can be loaded and trained. Every engine entry point that
+// loads a classifier calls it; call it yourself before using crema::classify directly.
+// Thread-safe.
+void install_feature_encoders();
+
 // The whole pipeline. Rejects go to out_dir/rejects.jsonl and the store; results are
 // exported next to the database. Safe to interrupt: committed batches are kept and
 // `resume` continues after them.

@@ -35,6 +35,7 @@ Result<std::unique_ptr<Processor>> Processor::create(const ModelOptions& options
   auto processor = std::unique_ptr<Processor>(new Processor());
   const std::string classifier_dir =
       options.classifier_dir.empty() ? resource_path("models/classifier") : options.classifier_dir;
+  install_feature_encoders();  // a linear-head classifier needs its encoder
   auto classifier = classify::Classifier::load(classifier_dir);
   if (!classifier) return tl::unexpected(classifier.error());
   processor->classifier_ = std::move(*classifier);
