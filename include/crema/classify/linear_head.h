@@ -5,8 +5,9 @@
 //
 // The encoders live in crema::embed, which comes after classify in the module order, so
 // classify sees them only through FeatureEncoder and a process-wide factory that the layer
-// above installs (the crema CLI installs crema::embed::make_encoder at start-up; an
-// embedding application that loads linear-head models calls set_feature_encoder_factory
+// above installs (crema::engine::install_feature_encoders() installs crema::embed::make_encoder;
+// the engine and the CLI call it; an application using classify directly calls it, or
+// set_feature_encoder_factory,
 // once before Classifier::load). Training also takes its features through the factory.
 //
 // A linear-head model directory holds decision.txt ("type linear-head", "encoder NAME",
