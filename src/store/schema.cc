@@ -1,6 +1,7 @@
 #include "schema.h"
 
 #include <array>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -152,6 +153,11 @@ CREATE INDEX posts_label_time ON posts(label, created_at_ms, seq, duplicate_of);
 DROP INDEX posts_label;
 )sql";
 
+// Migration v -> v + 1 is kMigrations[v - 1]; a new store runs kSchemaV1 and then all of
+// them, so new and migrated stores are the same schema.
+constexpr std::array<const char*, kSchemaVersion - 1> kMigrations = {kMigrateV1ToV2, kMigrateV2ToV3};
+
+constexpr std::array<std::string_view, 3> kV1Tables = {"runs", "posts", "matches"};
 constexpr std::array<std::string_view, 9> kTables = {"runs",    "checkpoints", "posts",     "embeddings", "rejects",
                                                      "matches", "api_keys",    "decisions", "events"};
 
@@ -204,8 +210,10 @@ Status create_schema(sqlite::Database& db) {
   if (!header) return tl::unexpected(header.error());
   if (!is_blank(*header)) return txn->commit();
   if (auto status = db.exec(kSchemaV1, "creating the schema"); !status) return status;
-  if (auto status = db.exec(kMigrateV1ToV2, "creating the schema (version 2)"); !status) return status;
-  if (auto status = db.exec(kMigrateV2ToV3, "creating the schema (version 3)"); !status) return status;
+  for (size_t m = 0; m < kMigrations.size(); ++m) {
+    const std::string what = "creating the schema (version " + std::to_string(m + 2) + ")";
+    if (auto status = db.exec(kMigrations[m], what); !status) return status;
+  }
   // Both pragmas write the file header inside this transaction: a store either has its
   // whole schema and its stamp, or neither.
   const std::string stamp = "PRAGMA application_id = " + std::to_string(kApplicationId) +
@@ -231,8 +239,8 @@ Status migrate_step(sqlite::Database& db, int from, const char* sql) {
   return txn->commit();
 }
 
-Status check_tables(sqlite::Database& db) {
-  for (std::string_view table : kTables) {
+Status check_tables(sqlite::Database& db, std::span<const std::string_view> tables) {
+  for (std::string_view table : tables) {
     auto stmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", "listing tables");
     if (!stmt) return tl::unexpected(stmt.error());
     stmt->bind(1, table);
@@ -300,29 +308,24 @@ Result<int> prepare_schema(sqlite::Database& db) {
     return make_error(ErrorCode::kCorrupt, "store " + db.path() + ": damaged crema store: schema version " +
                                                std::to_string(header->user_version));
   }
-  if (header->user_version == 1) {
-    for (std::string_view table : {"runs", "posts", "matches"}) {
-      auto stmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", "listing tables");
-      if (!stmt) return tl::unexpected(stmt.error());
-      stmt->bind(1, table);
-      auto row = stmt->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) {
-        return make_error(ErrorCode::kCorrupt, "store " + db.path() + ": damaged crema store: table '" +
-                                                   std::string(table) + "' is missing");
+  const bool migrate = header->user_version < kSchemaVersion;
+  if (migrate) {
+    if (header->user_version == 1) {
+      if (auto status = check_tables(db, kV1Tables); !status) return tl::unexpected(status.error());
+    }
+    // WAL must be chosen outside the migrations' transactions.
+    if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
+    for (int from = static_cast<int>(header->user_version); from < kSchemaVersion; ++from) {
+      if (auto status = migrate_step(db, from, kMigrations[static_cast<size_t>(from - 1)]); !status) {
+        return tl::unexpected(status.error());
       }
     }
-    if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
-    if (auto status = migrate_step(db, 1, kMigrateV1ToV2); !status) return tl::unexpected(status.error());
-    header->user_version = 2;
+    header->user_version = kSchemaVersion;
   }
-  if (header->user_version == 2) {
+  if (auto status = check_tables(db, kTables); !status) return tl::unexpected(status.error());
+  if (!migrate) {
     if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
-    if (auto status = migrate_step(db, 2, kMigrateV2ToV3); !status) return tl::unexpected(status.error());
-    header->user_version = 3;
   }
-  if (auto status = check_tables(db); !status) return tl::unexpected(status.error());
-  if (auto status = set_connection_pragmas(db); !status) return tl::unexpected(status.error());
   return static_cast<int>(header->user_version);
 }
 
