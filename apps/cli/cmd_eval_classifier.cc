@@ -8,6 +8,7 @@
 #include "crema/classify/classifier.h"
 #include "crema/classify/evaluation.h"
 #include "crema/common/json_writer.h"
+#include "crema/engine.h"
 #include "crema/extract/extractor.h"
 #include "crema/text/normalize.h"
 
@@ -84,6 +85,7 @@ int run_eval_classifier(EvalClassifierArgs args, const GlobalOptions& global) {
   const classify::EvalPart part = args.split == "test"         ? classify::EvalPart::kTest
                                   : args.split == "validation" ? classify::EvalPart::kValidation
                                                                : classify::EvalPart::kAll;
+  engine::install_feature_encoders();  // a linear-head model needs its encoder
   ProgressBar bar(global.quiet);
   bar.update("evaluate", 0, 0);
   auto result = classify::evaluate_classifiers(args.model, args.data, part, args.seed, global.threads);

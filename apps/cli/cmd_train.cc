@@ -9,6 +9,7 @@
 #include "crema/classify/classifier.h"
 #include "crema/classify/linear_head.h"
 #include "crema/common/json_writer.h"
+#include "crema/engine.h"
 
 namespace crema::cli {
 namespace {
@@ -104,6 +105,7 @@ int run_train_linear(const TrainArgs& args, const GlobalOptions& global) {
   options.command_line = linear_command_line(args);
   ProgressBar bar(global.quiet);
   options.progress = bar.callback();
+  engine::install_feature_encoders();  // the features come from crema::embed
   auto result = classify::train_linear_head_classifier(options);
   bar.finish();
   if (!result) return report_error(result.error());

@@ -6,7 +6,7 @@
 // The encoders live in crema::embed, which comes after classify in the module order, so
 // classify sees them only through FeatureEncoder and a process-wide factory that the layer
 // above installs (crema::engine::install_feature_encoders() installs crema::embed::make_encoder;
-// the engine and the CLI call it; an application using classify directly calls it, or
+// the engine and the CLI commands that use classify directly call it; other callers call it, or
 // set_feature_encoder_factory,
 // once before Classifier::load). Training also takes its features through the factory.
 //
