@@ -76,9 +76,9 @@ def norm_key(text):
     return t[:60]
 
 
-def seeded_order(items, tag):
+def seeded_order(items, tag, seed=SEED):
     """Stable order: sort by SHA-1 of (seed, tag, id) so the draw does not depend on file order."""
-    return sorted(items, key=lambda x: hashlib.sha1(f"{SEED}|{tag}|{x['id']}".encode()).hexdigest())
+    return sorted(items, key=lambda x: hashlib.sha1(f"{seed}|{tag}|{x['id']}".encode()).hexdigest())
 
 
 def f8_rows(data):
@@ -111,7 +111,8 @@ def t26_rows(data):
 
 
 class Drawer:
-    def __init__(self, old_ids, old_keys):
+    def __init__(self, old_ids, old_keys, seed=SEED):
+        self.seed = seed
         self.taken_ids = set(old_ids)
         self.taken_keys = set(old_keys)
         self.out = []
@@ -121,7 +122,7 @@ class Drawer:
 
     def draw(self, pool, quota, stratum, reserve=RESERVE):
         got = 0
-        for p in seeded_order(pool, stratum):
+        for p in seeded_order(pool, stratum, self.seed):
             if got >= quota + reserve:
                 break
             if not self.eligible(p):
