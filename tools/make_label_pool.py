@@ -20,7 +20,7 @@ Writes:
 Deterministic: the same inputs and --seed give the same bytes.
 
 Usage (from the repository root):
-  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200 --round3 1000
+  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200 --round3 1000 --round4 600
 Python 3 standard library only.
 """
 
@@ -363,6 +363,46 @@ NEED_CUE_RE = re.compile(
 PRAYER_RE = re.compile(r"\bpray|prayers|thoughts|condolence", re.IGNORECASE)
 
 
+# Fourth-round cues (choose posts only). Broader availability words than OFFER_CUE_RE: with
+# a need cue (asks_too) they mark request_and_offer candidates ("we have pumps, looking for
+# homes", "we may need drivers to deliver the supplies").
+AVAILABILITY_RE = re.compile(
+    r"\b(we have|i have|we've got|we got|i've got|we can|i can|we could|i could|we will|we'll|available"
+    r"|we collected|we've collected|free|offering|can provide|spare|extra"
+    r"|will (give|bring|drive|host|house|donate|deliver))\b", re.IGNORECASE)
+# Asking for helpers, drivers or trucks (often to hand out what was collected).
+VOLUNTEER_NEED_RE = re.compile(
+    r"\b(volunteers? (are )?(needed|wanted)|need(s|ed)? (\w+ )?(volunteers|drivers|helpers|hands|people|trucks?)"
+    r"|looking for (volunteers|drivers|helpers|people)|can use (some )?help)\b", re.IGNORECASE)
+# Offer/availability and need cues of the pool's other languages.
+LANG_OFFER_RE = {lang: re.compile(rx, re.IGNORECASE) for lang, rx in {
+    "es": r"\b(ofrec\w*|ofrezco|tenemos|donamos|don[ée]|donaremos|regalamos|gratis|gratuit\w*|disponible\w*"
+          r"|a disposici[óo]n|brindamos|prestamos|alojamiento|recibimos|estamos (recibiendo|recolectando"
+          r"|entregando|repartiendo)|centros? de acopio|acopio)\b",
+    "fr": r"\b(offr\w*|propos\w*|disponible\w*|gratuit\w*|h[ée]berg\w*|accueil\w*|nous avons|j'ai|on a|collecte"
+          r"|dons?)\b",
+    "ht": r"\b(nou gen|mwen gen|m gen|disponib\w*|gratis|ofri|nou ka|mwen ka|m ka|map bay|m ap bay|nou pral bay"
+          r"|nap bay|vle ede|ka ede|pou bay)\b",
+    "pt": r"\b(doamos|doando|doa[çc][õo]es|oferec\w*|dispon[ií]ve\w*|gr[áa]tis|de gra[çc]a|posto de coleta"
+          r"|arrecad\w*|recebendo|temos)\b",
+    "it": r"\b(offr\w*|mettiamo a disposizione|a disposizione|disponibil\w*|gratis|gratuit\w*|ospit\w*|raccolta"
+          r"|raccogliamo|abbiamo|donato|doniamo)\b",
+    "tl": r"\b(libreng|libre|magbibigay|mamimigay|namimigay|namigay|nagbibigay|pwede|puwede|may .{0,20}para sa"
+          r"|relief goods|donation|donasyon|tatanggap|tumatanggap)\b",
+    "ru": r"(предлага|бесплатн|помо[жг]ем|готов)",
+}.items()}
+LANG_NEED_RE = {lang: re.compile(rx, re.IGNORECASE) for lang, rx in {
+    "es": r"\b(necesit\w*|urge\w*|urgente|hace falta|faltan?|se requier\w*|solicit\w*|piden|pedimos|se buscan?"
+          r"|requier\w*)\b",
+    "fr": r"\b(besoin|manqu\w*|urgent\w*|recherch\w*|cherch\w*|demand\w*|svp)\b",
+    "ht": r"\b(bezwen|tanpri|grangou|pa gen|nou mande|mande|manke)\b",
+    "pt": r"\b(precis\w*|necessit\w*|urgente|faltam?|pedimos|doe|doem|doar)\b",
+    "it": r"\b(servon?o|bisogno|urgent\w*|cerchiamo|cercasi|mancan?o|necessit\w*|richiest\w*)\b",
+    "tl": r"\b(kailangan|need|pakiusap|humihingi|hingi|saklolo|tulungan|tulong)\b",
+    "ru": r"(нужн|нужда|срочно|помоги|требу)",
+}.items()}
+
+
 def asks_too(text):
     """A need cue outside the offer cues' own words ("if you need" is an offer, not a need)."""
     return NEED_CUE_RE.search(IF_NEED_RE.sub(" ", OFFER_CUE_RE.sub(" ", text))) is not None
@@ -485,6 +525,46 @@ def build(args):
             p["pool_id"] = "p%05d" % i
         posts = posts + r3
 
+    # Fourth round: request_and_offer (23 in 7,181 posts) and non-English offers are still
+    # almost absent. Strata from reading samples of undrawn posts (yields in
+    # data/labels/pool/README.md): every undrawn English post with a need and an availability
+    # cue, volunteer/driver calls, the last other_direct messages and T26 "Donations and
+    # volunteering" tweets, then T6 availability-cue tweets for half the budget; every undrawn
+    # CrisisLex T26 tweet in es/it/pt/fr/tl/ru with an offer or need cue of its language, and
+    # Figure Eight French and Kreyol originals with an offer cue. Own seeded generator; the
+    # rounds before keep their ids, chunks and bytes.
+    r4 = []
+    if args.round4 > 0:
+        if args.round3 <= 0:
+            sys.exit("--round4 needs --round3 (the rounds are drawn in order)")
+        pool.rng = random.Random(args.seed * 1000 + 3)
+        before = len(posts)
+        budget = args.round4
+        both_cues = lambda t: ((OFFER_CUE_RE.search(t) or IF_NEED_RE.search(t) or AVAILABILITY_RE.search(t))
+                               and asks_too(t) and not PRAYER_RE.search(t))
+        t26_en = [c for c in tweets if c["lang_hint"] in ("en", "und")]
+        n = pool.draw([c for c in t6_on if both_cues(c["text"])], budget, "r4_crisislex_t6_need_and_offer_cue")
+        n += pool.draw([c for c in t26_en if both_cues(c["text"])], budget, "r4_crisislex_t26_need_and_offer_cue")
+        n += pool.draw([c for c in t6_on if VOLUNTEER_NEED_RE.search(c["text"])], budget,
+                       "r4_crisislex_t6_volunteer_need")
+        n += pool.draw([c for c in en if c["event"] == "other_direct"], budget, "r4_figure8_other_direct")
+        n += pool.draw(donations, budget, "r4_crisislex_donations_volunteering")
+        n += pool.draw([c for c in t6_on if AVAILABILITY_RE.search(c["text"]) and not PRAYER_RE.search(c["text"])],
+                       budget // 2 - n, "r4_crisislex_t6_availability_cue")
+        lang_cue = lambda c: (LANG_OFFER_RE[c["lang_hint"]].search(c["text"])
+                              or LANG_NEED_RE[c["lang_hint"]].search(c["text"]))
+        n += pool.draw([c for c in tweets if c["lang_hint"] in LANG_OFFER_RE and lang_cue(c)], budget,
+                       "r4_crisislex_non_english_cue")
+        n += pool.draw([c for c in orig if c["lang_hint"] == "fr" and LANG_OFFER_RE["fr"].search(c["text"])],
+                       budget - n, "r4_figure8_fr_original_offer_cue")
+        pool.draw([c for c in orig if c["lang_hint"] == "ht" and LANG_OFFER_RE["ht"].search(c["text"])
+                   and not LANG_NEED_RE["ht"].search(c["text"])], budget - n, "r4_figure8_ht_original_offer_cue")
+        r4 = pool.posts[before:]
+        pool.rng.shuffle(r4)
+        for i, p in enumerate(r4, before + 1):
+            p["pool_id"] = "p%05d" % i
+        posts = posts + r4
+
     os.makedirs(os.path.join(args.out, "chunks"), exist_ok=True)
     for old in os.listdir(os.path.join(args.out, "chunks")):
         if old.startswith("chunk_") and old.endswith(".jsonl"):
@@ -503,11 +583,14 @@ def build(args):
                     f.write(json.dumps({"pool_id": p["pool_id"], "text": p["text"]}, ensure_ascii=False) + "\n")
         return count
 
-    n_chunks = write_chunks(posts[:len(posts) - len(ext) - len(r3)], 1)
+    n_chunks = write_chunks(posts[:len(posts) - len(ext) - len(r3) - len(r4)], 1)
     n_ext_chunks = write_chunks(ext, first_extension_chunk)
     n_chunks += n_ext_chunks
     first_round3_chunk = first_extension_chunk + n_ext_chunks
-    n_chunks += write_chunks(r3, first_round3_chunk)
+    n_round3_chunks = write_chunks(r3, first_round3_chunk)
+    n_chunks += n_round3_chunks
+    first_round4_chunk = first_round3_chunk + n_round3_chunks
+    n_chunks += write_chunks(r4, first_round4_chunk)
 
     counts = {
         "total": len(posts),
@@ -515,6 +598,7 @@ def build(args):
         "extension": len(ext),
         "extension_first_chunk": first_extension_chunk if ext else None,
         **({"round3": len(r3), "round3_first_chunk": first_round3_chunk} if r3 else {}),
+        **({"round4": len(r4), "round4_first_chunk": first_round4_chunk} if r4 else {}),
         "source": collections.Counter(p["source"] for p in posts),
         "lang_hint": collections.Counter(p["lang_hint"] for p in posts),
         "stratum": collections.Counter(p["stratum"] for p in posts),
@@ -539,6 +623,8 @@ def main():
                         help="posts in the second round (rare-class enrichment); 0 = first round only")
     parser.add_argument("--round3", type=int, default=0,
                         help="posts in the third round (offer-targeted strata); 0 = none")
+    parser.add_argument("--round4", type=int, default=0,
+                        help="posts in the fourth round (request_and_offer and non-English strata); 0 = none")
     args = parser.parse_args()
     build(args)
 

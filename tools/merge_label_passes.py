@@ -20,7 +20,8 @@ wins. A row for a post the two passes agreed on is a relabel (a guide rule added
 passes, docs/annotation.md §2.14): the post takes the row's label and resources and is marked
 "annotation": "relabelled". Agreement is always between the passes as they were made, reported
 for all posts and per labelling round (round 2 starts at counts.json's extension_first_chunk,
-round 3 at its round3_first_chunk).
+round 3 at its round3_first_chunk, round 4 at its round4_first_chunk; a round without
+passes yet is left out).
 """
 import argparse
 import glob
@@ -111,12 +112,15 @@ def main():
     if os.path.exists(counts_path):
         with open(counts_path, encoding="utf-8") as f:
             counts = json.load(f)
-        round_starts = [c for c in (counts.get("extension_first_chunk"), counts.get("round3_first_chunk")) if c]
-    rounds = list(range(1, len(round_starts) + 2))
+        round_starts = [c for c in (counts.get("extension_first_chunk"), counts.get("round3_first_chunk"),
+                                    counts.get("round4_first_chunk")) if c]
     round_of = {}
+    rounds = []
     if round_starts:
         chunk = chunk_of_posts(os.path.join(root, "pool"))
         round_of = {p: 1 + sum(chunk.get(p, 0) >= first for first in round_starts) for p in both}
+        # Only rounds with posts labelled by both passes (a drawn round awaiting its passes has none).
+        rounds = sorted(set(round_of.values()))
         report["per_round"] = {
             str(r): agreement([p for p in both if round_of[p] == r]) for r in rounds}
 
