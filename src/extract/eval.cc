@@ -264,7 +264,7 @@ Result<ExtractionEval> evaluate(std::span<const GoldPost> gold, std::span<const 
     for (const auto& r : p.extraction.resources) {
       pr.push_back(r.text);
       std::string c(class_name(r.cls));
-      if (std::find(pc.begin(), pc.end(), c) == pc.end()) pc.push_back(c);
+      if (r.cls != ResourceClass::kOther && std::find(pc.begin(), pc.end(), c) == pc.end()) pc.push_back(c);
     }
     for (const auto& r : g.resources) {
       gr.push_back(r.text);

@@ -21,7 +21,7 @@ namespace crema::extract {
 namespace {
 
 constexpr std::array<std::string_view, kNumResourceClasses> kClassNames = {
-    "food", "health", "shelter", "logistics", "cash", "water", "blood", "power", "volunteers", "clothing"};
+    "food", "health", "shelter", "logistics", "cash", "water", "blood", "power", "volunteers", "clothing", "other"};
 constexpr size_t kMaxTextBytes = 64 * 1024;
 
 }  // namespace
@@ -97,6 +97,7 @@ namespace {
 
 using detail::fold;
 using detail::Lexicon;
+using detail::OrgKind;
 using detail::NumberWord;
 using detail::stem;
 
@@ -357,6 +358,26 @@ bool is_need_cue(std::string_view w) {
       "distribute", "distributing", "provide", "providing", "supply", "bezwen", "voye", "necesito", "necesitan",
       "necesitamos", "besoin", "precisam", "precisamos", "serve", "servono", "occorrono", "bisogno", "kailangan",
       "butuh", "chahiye", "zaroorat", "short", "lack", "shortage", "offering", "offer", "giving", "collecting"};
+  return k.count(w) > 0;
+}
+
+// Words that say what kind of item follows ("non-perishable food", "bottled water", "warm
+// clothes"): part of the resource as written.
+bool is_item_modifier(std::string_view w) {
+  static const std::unordered_set<std::string_view> k = {
+      "non-perishable", "nonperishable", "perishable", "canned", "tinned", "dry", "dried", "fresh", "hot", "warm",
+      "winter", "clean", "potable", "bottled", "drinking", "baby", "infant", "hygiene", "sanitary", "cooked",
+      "powdered", "emergency", "ready-to-eat", "portable", "solar", "inflatable"};
+  return k.count(w) > 0;
+}
+
+// Generic heads that name the form of the goods a resource word qualifies ("food supplies",
+// "water bottles", "medical kits", "blood donations").
+bool is_generic_head(std::string_view w) {
+  static const std::unordered_set<std::string_view> k = {
+      "supplies", "supply", "goods", "items", "item", "kits", "kit", "packs", "pack", "packages", "package", "parcels",
+      "parcel", "packets", "materials", "products", "donations", "aid", "assistance", "bottles", "rations",
+      "suministros", "insumos", "fournitures", "suprimentos", "forniture"};
   return k.count(w) > 0;
 }
 
@@ -659,17 +680,34 @@ class LexiconExtractor final : public Extractor {
           key += toks[k].stemmed;
         }
         if (!ok) continue;
+        // The singular names a process ("supply of essential items", "water supply"), the
+        // plural the goods.
+        if (len == 1 && toks[i].folded == "supply") continue;
         auto it = lex_.resources.find(key);
         if (it == lex_.resources.end()) continue;
-        // A hashtag-only or mention word is a topic, not a resource mention ("#rescuePH").
-        if (toks[i].hashtag && len == 1) break;
+        // A hashtag-only or mention word is a topic, not a resource mention ("#rescuePH"),
+        // unless a need/offer cue makes it the object ("Savar Needs #Blood").
+        if (toks[i].hashtag && len == 1 && !(i >= 2 && toks[i - 2].kind == TokKind::kWord && is_need_cue(toks[i - 2].folded))) break;
+        // The item as written (guide: a multiword name is one resource): an item-kind modifier
+        // right before it ("non-perishable food", "hot meals") and a generic head right after
+        // it ("food supplies", "medical kits") belong to its span; the class is the item's.
+        size_t first = i;
+        size_t last = i + len;
+        auto joined = [&](size_t a, size_t b) { return toks[a].end + 1 == toks[b].start; };
+        if (first > 0 && toks[first - 1].kind == TokKind::kWord && !toks[first - 1].consumed && !toks[first - 1].hashtag &&
+            !toks[first - 1].mention && joined(first - 1, first) && is_item_modifier(toks[first - 1].folded) &&
+            (ex.resources.empty() || ex.resources.back().span.end <= to_raw(toks[first - 1].start, toks[first - 1].end).start))
+          --first;
+        if (last < n && toks[last].kind == TokKind::kWord && !toks[last].consumed && !toks[last].hashtag &&
+            !toks[last].mention && joined(last - 1, last) && is_generic_head(toks[last].folded))
+          ++last;
         Resource r;
         r.cls = it->second;
         r.lemma = key;
-        r.span = to_raw(toks[i].start, toks[i + len - 1].end);
+        r.span = to_raw(toks[first].start, toks[last - 1].end);
         r.text = raw_text(r.span);
         ex.resources.push_back(std::move(r));
-        i += len - 1;
+        i = last - 1;
         found = true;
       }
     }
@@ -1068,6 +1106,60 @@ class LexiconExtractor final : public Extractor {
 
   static bool res_at_is(const std::vector<int>& res_at, size_t k) { return res_at[k] >= 0; }
 
+  static std::string cue_key(const std::vector<Token>& toks, size_t k, size_t len) {
+    std::string key;
+    for (size_t j = k; j < k + len; ++j) {
+      if (!key.empty()) key += ' ';
+      key += toks[j].folded;
+    }
+    return key;
+  }
+
+  // Length in tokens of the longest cue or body phrase at toks[k] ending by `end` ("Armed
+  // Forces", "army"); 0 when none.
+  size_t cue_length(const std::vector<Token>& toks, size_t k, size_t end) const {
+    for (size_t len = std::min(lex_.max_org_tokens, end - k); len >= 1; --len) {
+      auto it = lex_.orgs.find(cue_key(toks, k, len));
+      if (it != lex_.orgs.end() && it->second != OrgKind::kOrg) return len;
+    }
+    return 0;
+  }
+
+  // End of the capitalised name run that starts at toks[i] (i itself when none): adjacent
+  // capitalised words, with "of", "for", "and", "de", "del", "&" between them.
+  static size_t capitalised_run_end(const std::vector<Token>& toks, size_t i) {
+    size_t n = toks.size();
+    auto cap = [&](size_t k) {
+      const Token& x = toks[k];
+      return x.kind == TokKind::kWord && x.upper_initial && !x.consumed && !x.mention && !x.hashtag;
+    };
+    if (i >= n || !cap(i) || (i > 0 && toks[i].start > toks[i - 1].end + 1)) return i;
+    size_t e = i + 1;
+    while (e < n) {
+      if (cap(e) && toks[e].start <= toks[e - 1].end + 1) { ++e; continue; }
+      if (e + 1 < n && is_name_connector(toks[e].folded) && cap(e + 1)) { e += 2; continue; }
+      break;
+    }
+    return e;
+  }
+
+  static bool is_name_connector(std::string_view w) {
+    return w == "of" || w == "for" || w == "and" || w == "de" || w == "del" || w == "&";
+  }
+
+  static bool is_article(std::string_view w) {
+    return w == "the" || w == "a" || w == "an" || w == "el" || w == "la" || w == "los" || w == "las" || w == "le" ||
+           w == "les" || w == "il" || w == "lo" || w == "gli";
+  }
+
+  // Capitals, or capitals and a plural "s" ("WHO", "NGOs").
+  static bool is_acronym(std::string_view raw) {
+    if (raw.size() >= 3 && raw.back() == 's') raw.remove_suffix(1);
+    if (raw.empty()) return false;
+    for (char c : raw) if (!(c >= 'A' && c <= 'Z')) return false;
+    return true;
+  }
+
   template <typename ToRaw, typename RawText>
   void find_sources(const std::string& t, const std::vector<Token>& toks, Extraction& ex, const ToRaw& to_raw,
                     const RawText& raw_text) const {
@@ -1088,8 +1180,10 @@ class LexiconExtractor final : public Extractor {
       const Token& tok = toks[i];
       bool is_at = tok.kind == TokKind::kPunct && tok.folded == "@";
       if (leading) {
-        if (is_at || tok.mention || tok.folded == "rt" || tok.folded == "cc" || tok.folded == ":" || tok.folded == "." ||
-            tok.folded == "\xE2\x80\x9C" || tok.folded == "\"")
+        // ".@x" is Twitter's way to name someone in the body without replying to them.
+        bool dot_mention = tok.mention && i >= 2 && toks[i - 2].folded == "." && toks[i - 2].end == toks[i - 1].start;
+        if (!dot_mention && (is_at || tok.mention || tok.folded == "rt" || tok.folded == "cc" || tok.folded == ":" ||
+                             tok.folded == "." || tok.folded == "\xE2\x80\x9C" || tok.folded == "\""))
           continue;
         leading = false;
       }
@@ -1116,16 +1210,32 @@ class LexiconExtractor final : public Extractor {
           if (!key.empty()) key += ' ';
           key += toks[k].folded;
         }
+        // A possessive names the organisation too ("WFP's page").
+        std::string_view last_raw(t.data() + toks[i + len - 1].start, toks[i + len - 1].end - toks[i + len - 1].start);
+        if (key.ends_with("'s")) {
+          key.resize(key.size() - 2);
+          last_raw.remove_suffix(2);
+        }
         auto it = lex_.orgs.find(key);
-        if (it == lex_.orgs.end() || !it->second) continue;
-        // Short acronyms must be written in capitals ("UN", "WHO"), not "un"/"who".
-        if (len == 1 && key.size() <= 4 && !toks[i].all_upper && !toks[i].hashtag) break;
+        if (it == lex_.orgs.end() || it->second != OrgKind::kOrg) continue;
+        // Short acronyms must be written in capitals ("UN", "WHO", plural "NGOs"), not "un"/"who".
+        if (len == 1 && key.size() <= 4 && !is_acronym(last_raw) && !toks[i].hashtag) break;
         // Extend over the capitalised run around a known organisation ("Nepal Red Cross").
         size_t s = i;
         size_t e = i + len;
         if (!shouting) {
           while (s > 0 && toks[s - 1].kind == TokKind::kWord && toks[s - 1].upper_initial && !toks[s - 1].consumed &&
                  !toks[s - 1].mention && !toks[s - 1].hashtag && toks[s - 1].end + 1 == toks[s].start && s + 3 > i) --s;
+        }
+        // ... and over a capitalised run after it that holds a cue ("UN High Commissioner for
+        // Refugees", "Red Cross Society").
+        if (!shouting) {
+          size_t run_end = capitalised_run_end(toks, e);
+          if (run_end > e) {
+            bool cue = false;
+            for (size_t k = e; k < run_end; ++k) cue = cue || cue_length(toks, k, run_end) > 0;
+            if (cue) e = run_end;
+          }
         }
         for (size_t k = s; k < e; ++k) used[k] = true;
         add(to_raw(toks[s].start, toks[e - 1].end), false);
@@ -1146,18 +1256,37 @@ class LexiconExtractor final : public Extractor {
       while (e < n) {
         if (cap(e) && toks[e].start <= toks[e - 1].end + 1) { ++e; continue; }
         // Connectors inside names: "Department of Disaster", "Care and Share".
-        if (e + 1 < n && (toks[e].folded == "of" || toks[e].folded == "for" || toks[e].folded == "and" || toks[e].folded == "de" ||
-                          toks[e].folded == "del" || toks[e].folded == "&") && cap(e + 1)) { e += 2; continue; }
+        if (e + 1 < n && is_name_connector(toks[e].folded) && cap(e + 1)) { e += 2; continue; }
         break;
       }
+      // A lower-case cue right after the run belongs to the name ("The Indonesian government",
+      // "House members", "French army").
+      size_t name_end = e;
+      if (e < n && toks[e].kind == TokKind::kWord && !toks[e].upper_initial && !toks[e].consumed && !toks[e].hashtag &&
+          !toks[e].mention && toks[e].start == toks[e - 1].end + 1) {
+        if (size_t len = cue_length(toks, e, e + std::min<size_t>(lex_.max_org_tokens, n - e)); len > 0) name_end = e + len;
+      }
+      // An article that opens the sentence is not part of the name ("The Indonesian government").
+      size_t name_start = i;
+      if (name_end - name_start > 1 && is_article(toks[name_start].folded)) ++name_start;
       bool cue = false;
-      for (size_t k = i; k < e; ++k) {
-        auto it = lex_.orgs.find(toks[k].folded);
-        if (it != lex_.orgs.end() && !it->second) cue = true;
+      bool other_word = false;
+      for (size_t k = name_start; k < name_end;) {
+        if (size_t len = cue_length(toks, k, name_end); len > 0) {
+          cue = true;
+          // A cue alone is an organisation only when it names a body ("Army", "Government"), not
+          // "Relief" or "Team".
+          if (lex_.orgs.at(cue_key(toks, k, len)) == OrgKind::kBody && name_end - name_start == len) other_word = true;
+          k += len;
+        } else {
+          other_word = true;
+          ++k;
+        }
       }
       // Sentence-initial single words ("Army helicopters") count only with a cue.
-      if (cue && !(e - i == 1 && toks[i].folded.size() < 3)) add(to_raw(toks[i].start, toks[e - 1].end), false);
-      i = e;
+      if (cue && other_word && !(name_end - name_start == 1 && toks[name_start].folded.size() < 3))
+        add(to_raw(toks[name_start].start, toks[name_end - 1].end), false);
+      i = std::max(e, name_end);
     }
     (void)t;
     std::sort(ex.sources.begin(), ex.sources.end(), [](const Source& a, const Source& b) { return a.span.start < b.span.start; });

@@ -178,9 +178,13 @@ Status load_lexicon(const std::string& dir, Lexicon& lex) {
   });
   if (!status) return status;
   return read("org_cues.tsv", 2, [&](const std::vector<std::string>& f) -> Status {
-    if (f[1] != "org" && f[1] != "cue") return make_error(ErrorCode::kCorrupt, "unknown kind '" + f[1] + "'");
+    OrgKind kind;
+    if (f[1] == "org") kind = OrgKind::kOrg;
+    else if (f[1] == "cue") kind = OrgKind::kCue;
+    else if (f[1] == "body") kind = OrgKind::kBody;
+    else return make_error(ErrorCode::kCorrupt, "unknown kind '" + f[1] + "'");
     std::string key = fold(f[0]);
-    lex.orgs.emplace(key, f[1] == "org");
+    lex.orgs.emplace(key, kind);
     lex.max_org_tokens = std::max(lex.max_org_tokens, count_tokens(key));
     return {};
   });

@@ -26,12 +26,17 @@ struct NumberWord {
   bool standalone = false;
 };
 
+// org_cues.tsv kinds: a known organisation ("red cross", "unicef"); a cue word that makes a
+// capitalised name run an organisation ("foundation", "team"); a cue that also names a body
+// on its own ("Army", "Government").
+enum class OrgKind : uint8_t { kOrg, kCue, kBody };
+
 struct Lexicon {
   // Stemmed phrase (tokens joined by ' ') -> class.
   std::unordered_map<std::string, ResourceClass> resources;
   size_t max_phrase_tokens = 1;
   std::unordered_map<std::string, NumberWord> numbers;  // folded word -> value
-  std::unordered_map<std::string, bool> orgs;           // folded phrase -> true: known org, false: cue
+  std::unordered_map<std::string, OrgKind> orgs;        // folded phrase -> kind
   size_t max_org_tokens = 1;
 };
 

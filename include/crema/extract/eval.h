@@ -5,7 +5,7 @@
 // Matching rules (per post, one-to-one, greedy in text order):
 //   resources   predicted text vs gold text, folded (lower case, no accents): equal, or one
 //               contains the other on word boundaries
-//   classes     the set of resource classes of the post (gold "other" is ignored)
+//   classes     the set of resource classes of the post ("other" is ignored on both sides)
 //   quantities  numeric amount equal (ranges: both ends; "~" vague marks ignored), within 0.5%
 //   locations   folded text equal or contained either way (on word boundaries)
 //   sources     folded text without leading @/#, equal or contained either way

@@ -29,23 +29,25 @@
 
 namespace crema::extract {
 
-// UN-OCHA resource classes (Dutt §5.1 after Purohit et al.) and the sub-classes matching
-// needs: water, blood, power, volunteers, clothing.
+// UN-OCHA resource classes (Dutt §5.1 after Purohit et al.), the sub-classes matching
+// needs: water, blood, power, volunteers, clothing, and kOther for goods named generically
+// ("relief supplies", "relief goods": the annotation guide's class `other`).
 enum class ResourceClass : uint8_t {
   kFood = 0, kHealth, kShelter, kLogistics, kCash,
-  kWater, kBlood, kPower, kVolunteers, kClothing,
+  kWater, kBlood, kPower, kVolunteers, kClothing, kOther,
 };
-inline constexpr int kNumResourceClasses = 10;
+inline constexpr int kNumResourceClasses = 11;
 
 // "food", "health", "shelter", "logistics", "cash", "water", "blood", "power",
-// "volunteers", "clothing".
+// "volunteers", "clothing", "other".
 std::string_view class_name(ResourceClass cls);
 std::optional<ResourceClass> parse_class(std::string_view name);
 // The OCHA class a sub-class belongs to (water->food, blood->health, power->logistics,
 // volunteers->logistics, clothing->shelter); a main class maps to itself.
 ResourceClass ocha_class(ResourceClass cls);
 // The matching crema resource name of crema/common/post.h kResourceNames
-// (cash->"money", health->"medical", logistics->"transport", others the same name).
+// (cash->"money", health->"medical", logistics->"transport", others the same name, so
+// kOther is "other").
 std::string_view crema_resource_name(ResourceClass cls);
 
 // [start, end) byte offsets into the raw text.
