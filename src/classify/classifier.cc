@@ -353,7 +353,7 @@ Result<std::unique_ptr<Classifier>> load_linear_head(const std::string& model_di
     return make_error(ErrorCode::kCorrupt, path + ": encoder '" + head->encoder + "' differs from " + decision_path +
                                                " ('" + rule.encoder + "')");
   }
-  auto encoder = make_feature_encoder(rule.encoder);
+  auto encoder = make_feature_encoder(rule.encoder, model_dir);
   if (!encoder) {
     const auto& e = encoder.error();
     // An encoder name nobody knows means the directory is not usable as written; a missing

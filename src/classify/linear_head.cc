@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 
 #include "crema/classify/evaluation.h"
@@ -15,6 +16,14 @@
 
 namespace crema::classify {
 namespace {
+
+// A fastText feature model's path: relative paths belong to the model directory that names
+// them, so a trained directory can be moved or used from any working directory.
+std::string resolve_model_path(std::string_view path, const std::string& base_dir) {
+  const std::filesystem::path p(path);
+  if (base_dir.empty() || p.is_absolute()) return std::string(path);
+  return (std::filesystem::path(base_dir) / p).string();
+}
 
 std::mutex& factory_mutex() {
   static std::mutex m;
@@ -241,7 +250,7 @@ bool has_feature_encoder_factory() {
   return static_cast<bool>(factory_slot());
 }
 
-Result<std::unique_ptr<FeatureEncoder>> make_feature_encoder(std::string_view spec) {
+Result<std::unique_ptr<FeatureEncoder>> make_feature_encoder(std::string_view spec, const std::string& base_dir) {
   FeatureEncoderFactory factory;
   {
     std::lock_guard lock(factory_mutex());
@@ -260,8 +269,7 @@ Result<std::unique_ptr<FeatureEncoder>> make_feature_encoder(std::string_view sp
                                                      "' (classify::set_feature_encoder_factory; the crema CLI "
                                                      "installs crema::embed::make_encoder)");
     }
-    auto part = own ? make_fasttext_sentence_encoder(std::string(name.substr(9)))
-                                              : factory(name);
+    auto part = own ? make_fasttext_sentence_encoder(resolve_model_path(name.substr(9), base_dir)) : factory(name);
     if (!part) return tl::unexpected(part.error());
     if (!*part || (*part)->dim() == 0 || (*part)->dim() > kMaxDim) {
       return make_error(ErrorCode::kInvalidArgument, "encoder '" + std::string(name) + "' has no usable dimension");

@@ -1032,6 +1032,37 @@ EvalReport report_with_languages(const std::vector<Label>& truth, const std::vec
   return r;
 }
 
+// Copies the fastText models a feature spec names ("fasttext:PATH" parts, PATH as the user
+// gave it) into the model directory as features-N.ftz and returns the spec naming the copies,
+// so the directory loads from anywhere. Copies left by an earlier run are removed.
+Result<std::string> bundle_feature_models(std::string_view spec, const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("features-") && name.ends_with(".ftz")) std::filesystem::remove(entry.path(), ec);
+  }
+  std::string saved;
+  int copies = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t plus = spec.find('+', start);
+    std::string_view part = spec.substr(start, plus == std::string_view::npos ? std::string_view::npos : plus - start);
+    if (!saved.empty()) saved += '+';
+    if (part.starts_with("fasttext:")) {
+      auto bytes = read_file(std::string(part.substr(9)));
+      if (!bytes) return tl::unexpected(bytes.error());
+      const std::string file = "features-" + std::to_string(++copies) + ".ftz";
+      if (auto st = write_file_atomic(dir + "/" + file, *bytes); !st) return tl::unexpected(st.error());
+      saved += "fasttext:" + file;
+    } else {
+      saved += part;
+    }
+    if (plus == std::string_view::npos) break;
+    start = plus + 1;
+  }
+  return saved;
+}
+
 }  // namespace
 
 Result<LinearHeadTrainResult> train_linear_head_classifier(const LinearHeadClassifierOptions& options) {
@@ -1057,6 +1088,8 @@ Result<LinearHeadTrainResult> train_linear_head_classifier(const LinearHeadClass
                       options.data_path + ": need at least two labels in the training part and a validation part");
   }
   if (auto st = ensure_directory(options.out_dir); !st) return tl::unexpected(st.error());
+  auto saved_encoder = bundle_feature_models(options.encoder, options.out_dir);
+  if (!saved_encoder) return tl::unexpected(saved_encoder.error());
 
   // Every labelled row of train and validation is encoded once; the features stay in memory.
   const size_t d = (*encoder)->dim();
@@ -1105,13 +1138,13 @@ Result<LinearHeadTrainResult> train_linear_head_classifier(const LinearHeadClass
     ho.threads = resolve_threads(options.threads);
     auto head = train_linear_head(*train_x, d, train_y, ho);
     if (!head) return tl::unexpected(head.error());
-    head->encoder = options.encoder;
+    head->encoder = *saved_encoder;
     std::vector<std::array<float, kNumLabels>> probs(val_rows.size());
     for (size_t k = 0; k < val_rows.size(); ++k) probs[k] = head->probs(std::span(*val_x).subspan(k * d, d));
     for (bool prior : priors) {
       DecisionRule rule;
       rule.type = ModelType::kLinearHead;
-      rule.encoder = options.encoder;
+      rule.encoder = *saved_encoder;
       if (prior) rule.bias = tune_prior_bias(probs, val_y, kMinTuningSupport);
       std::vector<Label> pred;
       for (const auto& pr : probs) pred.push_back(biased_argmax(pr, rule.bias));
@@ -1183,6 +1216,7 @@ Result<LinearHeadTrainResult> train_linear_head_classifier(const LinearHeadClass
   w.key("trainer").begin_object();
   w.key("library").value("crema linear head: multinomial logistic regression, full-batch L-BFGS (memory 10)");
   w.key("encoder").value(options.encoder);
+  w.key("encoder_in_directory").value(*saved_encoder);
   w.key("dim").value(static_cast<uint64_t>(d));
   w.key("class_weights").value(options.class_weights ? "inverse frequency n/(k n_c)" : "none");
   w.key("standardized_features").value(options.standardize);

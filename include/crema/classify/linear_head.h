@@ -52,11 +52,11 @@ bool has_feature_encoder_factory();
 
 // The encoder of a feature spec: one name, or several joined by '+' (their rows
 // concatenated in that order, e.g. "use-lite+tfidf"). A part "fasttext:PATH" is served by
-// classify itself: the sentence vector of the supervised fastText model at PATH (relative
-// paths resolve against the working directory). kUnsupported when another part needs the
-// factory and none is installed; kInvalidArgument for an empty part or an unknown name
-// (the factory's error).
-Result<std::unique_ptr<FeatureEncoder>> make_feature_encoder(std::string_view spec);
+// classify itself: the sentence vector of the supervised fastText model at PATH; a relative
+// PATH resolves against `base_dir` (a model directory; empty = the working directory).
+// kUnsupported when another part needs the factory and none is installed; kInvalidArgument
+// for an empty part or an unknown name (the factory's error).
+Result<std::unique_ptr<FeatureEncoder>> make_feature_encoder(std::string_view spec, const std::string& base_dir = {});
 
 // The trained head: logits = W x + b, probabilities = softmax(logits). Feature
 // standardisation used in training is folded into W and b, so the head applies to the

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -312,6 +314,55 @@ TEST_F(LinearHeadModelDir, LoadingRejectsCorruptDirectories) {
   auto no_factory = Classifier::load(dir.path());
   ASSERT_FALSE(no_factory);
   EXPECT_EQ(no_factory.error().code, ErrorCode::kUnsupported);
+}
+
+// A head on a fastText model's sentence vectors carries a copy of that model, so the
+// directory loads after it is moved and the original model is gone.
+TEST_F(LinearHeadModelDir, FastTextFeaturesTravelWithTheDirectory) {
+  TempDir dir;
+  // The fastText trainer also trains the resource model, so actionable rows name one.
+  std::string data;
+  std::istringstream lines(toy_jsonl(300));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("irrelevant") == std::string::npos) line.replace(line.rfind('}'), 1, ", \"resources\": [\"food\"]}");
+    data += line + "\n";
+  }
+  write_text(dir.file("data.jsonl"), data);
+  TrainOptions ft;
+  ft.data_path = dir.file("data.jsonl");
+  ft.out_dir = dir.file("ft");
+  ft.epochs = 5;
+  ft.dim = 8;
+  ft.bucket = 4000;
+  ft.quantize_cutoff = 1000;
+  ft.threads = 1;
+  auto fasttext = train_classifiers(ft);
+  ASSERT_TRUE(fasttext) << fasttext.error().message;
+  LinearHeadClassifierOptions o;
+  o.data_path = dir.file("data.jsonl");
+  o.encoder = "toy+fasttext:" + dir.file("ft/actionable.ftz");
+  o.l2_grid = {1e-3};
+  o.out_dir = dir.file("head");
+  std::filesystem::create_directories(dir.file("head"));
+  write_text(dir.file("head/features-7.ftz"), "left by an earlier run");
+  auto trained = train_linear_head_classifier(o);
+  ASSERT_TRUE(trained) << trained.error().message;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("head/features-7.ftz")));
+  EXPECT_EQ(read_bytes(dir.file("head/features-1.ftz")), read_bytes(dir.file("ft/actionable.ftz")));
+  auto rule = parse_decision_rule(read_bytes(dir.file("head/decision.txt")), "d");
+  ASSERT_TRUE(rule);
+  EXPECT_EQ(rule->encoder, "toy+fasttext:features-1.ftz");
+
+  std::filesystem::remove_all(dir.file("ft"));
+  std::filesystem::rename(dir.file("head"), dir.file("moved"));
+  auto c = Classifier::load(dir.file("moved"));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ((*c)->classify("we need water").label, Label::kRequest);
+
+  std::filesystem::remove(dir.file("moved/features-1.ftz"));
+  auto missing = Classifier::load(dir.file("moved"));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("features-1.ftz"), std::string::npos) << missing.error().message;
 }
 
 TEST_F(LinearHeadModelDir, ConcatenatedEncodersAndBadSpecs) {
