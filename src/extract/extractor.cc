@@ -1212,7 +1212,8 @@ class LexiconExtractor final : public Extractor {
         }
         // A possessive names the organisation too ("WFP's page").
         std::string_view last_raw(t.data() + toks[i + len - 1].start, toks[i + len - 1].end - toks[i + len - 1].start);
-        if (key.ends_with("'s")) {
+        bool possessive = key.ends_with("'s");
+        if (possessive) {
           key.resize(key.size() - 2);
           last_raw.remove_suffix(2);
         }
@@ -1229,7 +1230,7 @@ class LexiconExtractor final : public Extractor {
         }
         // ... and over a capitalised run after it that holds a cue ("UN High Commissioner for
         // Refugees", "Red Cross Society").
-        if (!shouting) {
+        if (!shouting && !possessive) {
           size_t run_end = capitalised_run_end(toks, e);
           if (run_end > e) {
             bool cue = false;
@@ -1238,7 +1239,7 @@ class LexiconExtractor final : public Extractor {
           }
         }
         for (size_t k = s; k < e; ++k) used[k] = true;
-        add(to_raw(toks[s].start, toks[e - 1].end), false);
+        add(to_raw(toks[s].start, toks[e - 1].end - (possessive ? 2 : 0)), false);
         i = e - 1;
         break;
       }

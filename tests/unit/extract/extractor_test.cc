@@ -159,6 +159,49 @@ TEST(ExtractorTest, MentionsAreSourcesButNotRetweetAttributions) {
   EXPECT_EQ(ex.sources[1].text, "Nepal Army");
 }
 
+// Fifth pass: goods named generically are class other; an item-kind modifier before a
+// resource and a generic head after it belong to its span; a hashtag a need cue governs is
+// a resource.
+TEST(ExtractorTest, GenericGoodsAndResourcesAsWritten) {
+  auto texts = [](const Extraction& ex) {
+    std::vector<std::string> out;
+    for (const auto& r : ex.resources) out.push_back(r.text + "/" + std::string(class_name(r.cls)));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(texts(lexicon_only().extract("Trucks with relief supplies and non-food items left Cebu")),
+            (V{"Trucks/logistics", "relief supplies/other", "non-food items/other"}));
+  EXPECT_EQ(texts(lexicon_only().extract("Please bring non-perishable food, bottled water and hygiene products")),
+            (V{"non-perishable food/food", "bottled water/water", "hygiene products/health"}));
+  EXPECT_EQ(texts(lexicon_only().extract("We collect food supplies and medicine kits")),
+            (V{"food supplies/food", "medicine kits/health"}));
+  EXPECT_EQ(texts(lexicon_only().extract("Town Needs #Blood now")), (V{"Blood/blood"}));
+  EXPECT_TRUE(lexicon_only().extract("#blood drive today").resources.empty());
+  // The singular "supply" names the process.
+  EXPECT_TRUE(lexicon_only().extract("the water supply of the town failed").resources.size() == 1);
+  EXPECT_TRUE(lexicon_only().extract("restoring the supply of fuel").resources.size() == 1);
+  EXPECT_EQ(crema_resource_name(ResourceClass::kOther), "other");
+  EXPECT_EQ(parse_class("other"), ResourceClass::kOther);
+}
+
+// Fifth pass: organisation names from cue words after a name, multiword cues, body cues
+// alone, possessives and plural acronyms, ".@x" mentions.
+TEST(ExtractorTest, OrganisationSources) {
+  auto sources = [](std::string_view text) {
+    std::vector<std::string> out;
+    for (const auto& s : lexicon_only().extract(text).sources) out.push_back(s.text);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(sources("The Peruvian government sent tents"), (V{"Peruvian government"}));
+  EXPECT_EQ(sources("Soldiers of the Chilean Armed Forces arrived"), (V{"Chilean Armed Forces"}));
+  EXPECT_EQ(sources("Army helicopters dropped food"), (V{"Army"}));
+  EXPECT_EQ(sources("Relief operations continue in the north"), V{});
+  EXPECT_EQ(sources("Donate on UNICEF's page, NGOs are ready"), (V{"UNICEF", "NGOs"}));
+  EXPECT_EQ(sources("RT @a: .@SomeShop customers can give at the till"), (V{"@SomeShop"}));
+  EXPECT_EQ(sources("tents given by the UN High Commissioner for Refugees"), (V{"UN High Commissioner for Refugees"}));
+}
+
 TEST(ExtractorTest, BadInputNeverCrashes) {
   std::string big(10000, 'a');
   for (size_t i = 0; i < big.size(); i += 7) big[i] = ' ';
