@@ -1147,6 +1147,29 @@ class LexiconExtractor final : public Extractor {
     return w == "of" || w == "for" || w == "and" || w == "de" || w == "del" || w == "&";
   }
 
+  // Index after a thanks cue that starts at toks[i] ("thank", "thanks to", "gracias a",
+  // "merci à", "grazie a", "obrigado a", "salamat sa"); i when none.
+  static size_t thanks_cue_end(const std::vector<Token>& toks, size_t i) {
+    const std::string& w = toks[i].folded;
+    size_t n = toks.size();
+    auto next_is = [&](std::initializer_list<std::string_view> words) {
+      if (i + 1 >= n) return false;
+      for (auto x : words) if (toks[i + 1].folded == x) return true;
+      return false;
+    };
+    if (w == "thank" || w == "thanks") return next_is({"to"}) ? i + 2 : i + 1;
+    if (w == "gracias" || w == "grazie" || w == "merci" || w == "obrigado" || w == "obrigada" || w == "agradecemos")
+      return next_is({"a", "ao", "aos", "al"}) ? i + 2 : i;
+    if (w == "salamat") return next_is({"sa"}) ? i + 2 : i;
+    return i;
+  }
+
+  // Words a thanks cue often governs that name no giver ("Thank God", "Thanks You").
+  static bool is_thanked_non_name(std::string_view w) {
+    return w == "you" || w == "u" || w == "god" || w == "all" || w == "everyone" || w == "everybody" || w == "lord" ||
+           w == "jesus" || w == "dios" || w == "dio" || w == "dieu" || w == "deus" || w == "heaven" || w == "goodness";
+  }
+
   static bool is_article(std::string_view w) {
     return w == "the" || w == "a" || w == "an" || w == "el" || w == "la" || w == "los" || w == "las" || w == "le" ||
            w == "les" || w == "il" || w == "lo" || w == "gli";
@@ -1245,6 +1268,27 @@ class LexiconExtractor final : public Extractor {
       }
     }
     if (shouting) return;
+    // Names thanked are givers ("thank Marius Kloppers and BHP Billiton for their donation",
+    // "gracias a Cruz Roja"): the capitalised runs right after a thanks cue, split at "and".
+    for (size_t i = 0; i + 1 < n; ++i) {
+      size_t k = thanks_cue_end(toks, i);
+      if (k == i) continue;
+      while (k < n) {
+        size_t e = k;
+        while (e < n && toks[e].kind == TokKind::kWord && toks[e].upper_initial && !toks[e].consumed && !toks[e].mention &&
+               !toks[e].hashtag && !used[e] && (e == k || toks[e].start == toks[e - 1].end + 1))
+          ++e;
+        if (e == k || is_thanked_non_name(toks[k].folded)) break;
+        for (size_t j = k; j < e; ++j) used[j] = true;
+        add(to_raw(toks[k].start, toks[e - 1].end), false);
+        if (e + 1 < n && (toks[e].folded == "and" || toks[e].folded == "&" || toks[e].folded == "y" || toks[e].folded == "e" ||
+                          toks[e].folded == "et")) {
+          k = e + 1;
+          continue;
+        }
+        break;
+      }
+    }
     // Capitalised runs with an organisation cue ("Billy Graham Rapid Response Team").
     size_t i = 0;
     while (i < n) {

@@ -200,6 +200,8 @@ TEST(ExtractorTest, OrganisationSources) {
   EXPECT_EQ(sources("Donate on UNICEF's page, NGOs are ready"), (V{"UNICEF", "NGOs"}));
   EXPECT_EQ(sources("RT @a: .@SomeShop customers can give at the till"), (V{"@SomeShop"}));
   EXPECT_EQ(sources("tents given by the UN High Commissioner for Refugees"), (V{"UN High Commissioner for Refugees"}));
+  EXPECT_EQ(sources("We thank Ana Ruiz and Acme Steel for the generators"), (V{"Ana Ruiz", "Acme Steel"}));
+  EXPECT_EQ(sources("Thank God the shelters held"), V{});
 }
 
 TEST(ExtractorTest, BadInputNeverCrashes) {
