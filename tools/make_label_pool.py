@@ -20,7 +20,7 @@ Writes:
 Deterministic: the same inputs and --seed give the same bytes.
 
 Usage (from the repository root):
-  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200 --round3 1000 --round4 600
+  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200 --round3 1000 --round4 600 --round5 2000
 Python 3 standard library only.
 """
 
@@ -38,6 +38,20 @@ import unicodedata
 FIG8_LICENCE = "CC BY 4.0"
 CRISISLEX_LICENCE = "MIT"
 CHUNK_SIZE = 100
+# Figure Eight tags that mark a message about aid (round 5 chooses posts by them; never labels).
+FIG8_AID_TAGS = ("aid_related", "medical_help", "medical_products", "search_and_rescue", "water", "food",
+                 "shelter", "clothing", "money", "other_aid", "aid_centers")
+# CrisisLex T26 information types that most often carry a need or an offer (round 5 gives them
+# a larger share per event; the types only choose posts).
+T26_ACTIONABLE_TYPES = ("Affected individuals", "Infrastructure and utilities", "Caution and advice",
+                        "Other Useful Information")
+# Round 5's non-English posts (about 1,200 of 2,000): Figure Eight originals per language
+# (aid/request-tagged, related but untagged, unrelated) and CrisisLex T26 tweets per language,
+# the weakest languages of the classifier (es, ht, fr) first. Undrawn supply before the round:
+# originals ht 6,948, fr 927, ur 122; T26 es 1,997, it 840, pt 436, fr 389, tl 339, ru 163.
+ALL = 10**6
+R5_FIG8_ORIGINAL_QUOTAS = (("ht", 250, 70, 60), ("fr", 110, 40, 30), ("ur", ALL, ALL, ALL))
+R5_T26_LANG_QUOTAS = (("es", 260), ("it", 80), ("fr", 50), ("pt", 50), ("tl", 50), ("ru", 30))
 
 # ---------------------------------------------------------------------------------------
 # Language hints (metadata only; they steer the stratification, never a label).
@@ -104,6 +118,15 @@ RT_PREFIX_RE = re.compile(r"^(?:\s*(?:rt|mt|via)\s*:?\s*@\w+\s*:?)+", re.IGNOREC
 
 def words(text):
     return WORD_RE.findall(text.lower())
+
+
+BROKEN_TEXT_RE = re.compile("\ufffd|Ã.|â€|@@")  # encoding damage in the sources' texts
+
+
+def readable(text):
+    """Three words of two letters or more once URLs and mentions are gone, and no broken encoding."""
+    text = MENTION_RE.sub(" ", URL_RE.sub(" ", text))
+    return sum(len(w) >= 2 for w in words(text)) >= 3 and not BROKEN_TEXT_RE.search(text)
 
 
 def clean(text):
@@ -230,7 +253,9 @@ def read_figure8(shared):
         else:
             event = "other_direct"
         # Source tags used for enrichment only.
-        tags = {"offer": row["offer"] == "1", "request": row["request"] == "1", "genre": row["genre"]}
+        tags = {"offer": row["offer"] == "1", "request": row["request"] == "1", "genre": row["genre"],
+                "related": row["related"] == "1",
+                "aid": any(row[k] == "1" for k in FIG8_AID_TAGS)}
         message = clean(row["message"])
         if message:
             out.append({"text": message, "source": "figure8", "source_id": rid, "event": event,
@@ -565,6 +590,50 @@ def build(args):
             p["pool_id"] = "p%05d" % i
         posts = posts + r4
 
+    # Fifth round: more labelled data outside English and more actionable posts (the classifier
+    # is data-starved above all in ht/fr/es/it). Non-English first, in quotas per language (the
+    # undrawn supply far exceeds the budget; Urdu is taken to the last post): Figure Eight
+    # originals (aid/request-tagged, related only, untagged) and CrisisLex T26 tweets spread over
+    # each language's events; the English rest from T26 stratified by event and information
+    # type (actionable types get the larger share) and Figure Eight English messages with
+    # request/aid tags plus ordinary ones. Unreadable texts are skipped. Own seeded generator;
+    # the rounds before keep their ids, chunks and bytes.
+    r5 = []
+    if args.round5 > 0:
+        if args.round4 <= 0:
+            sys.exit("--round5 needs --round4 (the rounds are drawn in order)")
+        pool.rng = random.Random(args.seed * 1000 + 4)
+        before = len(posts)
+        budget = args.round5
+        tagged = lambda c: c["_tags"]["request"] or c["_tags"]["aid"]
+        n = 0
+        for lang, n_aid, n_related, n_untagged in R5_FIG8_ORIGINAL_QUOTAS:
+            lang_orig = [c for c in orig if c["lang_hint"] == lang and readable(c["text"])]
+            n += pool.draw([c for c in lang_orig if tagged(c)], n_aid, "r5_figure8_original_aid_tag")
+            n += pool.draw([c for c in lang_orig if not tagged(c) and c["_tags"]["related"]], n_related,
+                           "r5_figure8_original_related")
+            n += pool.draw([c for c in lang_orig if not c["_tags"]["related"]], n_untagged,
+                           "r5_figure8_original_untagged")
+        for lang, quota in R5_T26_LANG_QUOTAS:
+            lang_tweets = [c for c in tweets if c["lang_hint"] == lang and readable(c["text"])]
+            n_events = len({c["event"] for c in lang_tweets}) or 1
+            got = pool.draw_per_group(lang_tweets, by_event, quota // n_events + 1, "r5_crisislex_non_english")
+            n += got + pool.draw(lang_tweets, quota - got, "r5_crisislex_non_english")
+        t26_en = [c for c in tweets if c["lang_hint"] in ("en", "und") and readable(c["text"])]
+        by_event_type = lambda c: (c["event"], c["_tags"]["info_type"])
+        n += pool.draw_per_group([c for c in t26_en if c["_tags"]["info_type"] in T26_ACTIONABLE_TYPES],
+                                 by_event_type, 3, "r5_crisislex_en_actionable_type")
+        n += pool.draw_per_group([c for c in t26_en if c["_tags"]["info_type"] not in T26_ACTIONABLE_TYPES],
+                                 by_event_type, 1, "r5_crisislex_en_other_type")
+        fig8_en = [c for c in en if readable(c["text"])]
+        n += pool.draw_per_group([c for c in fig8_en if tagged(c)], by_event, 100, "r5_figure8_aid_tag")
+        pool.draw([c for c in fig8_en if not tagged(c)], budget - n, "r5_figure8_ordinary")
+        r5 = pool.posts[before:]
+        pool.rng.shuffle(r5)
+        for i, p in enumerate(r5, before + 1):
+            p["pool_id"] = "p%05d" % i
+        posts = posts + r5
+
     os.makedirs(os.path.join(args.out, "chunks"), exist_ok=True)
     for old in os.listdir(os.path.join(args.out, "chunks")):
         if old.startswith("chunk_") and old.endswith(".jsonl"):
@@ -583,14 +652,17 @@ def build(args):
                     f.write(json.dumps({"pool_id": p["pool_id"], "text": p["text"]}, ensure_ascii=False) + "\n")
         return count
 
-    n_chunks = write_chunks(posts[:len(posts) - len(ext) - len(r3) - len(r4)], 1)
+    n_chunks = write_chunks(posts[:len(posts) - len(ext) - len(r3) - len(r4) - len(r5)], 1)
     n_ext_chunks = write_chunks(ext, first_extension_chunk)
     n_chunks += n_ext_chunks
     first_round3_chunk = first_extension_chunk + n_ext_chunks
     n_round3_chunks = write_chunks(r3, first_round3_chunk)
     n_chunks += n_round3_chunks
     first_round4_chunk = first_round3_chunk + n_round3_chunks
-    n_chunks += write_chunks(r4, first_round4_chunk)
+    n_round4_chunks = write_chunks(r4, first_round4_chunk)
+    n_chunks += n_round4_chunks
+    first_round5_chunk = first_round4_chunk + n_round4_chunks
+    n_chunks += write_chunks(r5, first_round5_chunk)
 
     counts = {
         "total": len(posts),
@@ -599,6 +671,7 @@ def build(args):
         "extension_first_chunk": first_extension_chunk if ext else None,
         **({"round3": len(r3), "round3_first_chunk": first_round3_chunk} if r3 else {}),
         **({"round4": len(r4), "round4_first_chunk": first_round4_chunk} if r4 else {}),
+        **({"round5": len(r5), "round5_first_chunk": first_round5_chunk} if r5 else {}),
         "source": collections.Counter(p["source"] for p in posts),
         "lang_hint": collections.Counter(p["lang_hint"] for p in posts),
         "stratum": collections.Counter(p["stratum"] for p in posts),
@@ -625,6 +698,8 @@ def main():
                         help="posts in the third round (offer-targeted strata); 0 = none")
     parser.add_argument("--round4", type=int, default=0,
                         help="posts in the fourth round (request_and_offer and non-English strata); 0 = none")
+    parser.add_argument("--round5", type=int, default=0,
+                        help="posts in the fifth round (non-English and actionable strata); 0 = none")
     args = parser.parse_args()
     build(args)
 
