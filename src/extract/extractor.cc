@@ -524,10 +524,33 @@ class LexiconExtractor final : public Extractor {
     find_resources(toks, ex, to_raw, raw_text);
     find_quantities(t, toks, ex, to_raw, raw_text);
     find_sources(t, toks, ex, to_raw, raw_text);
+    drop_resources_in_names(ex);
     return ex;
   }
 
  private:
+  // A capitalised resource word inside an organisation's name is part of the name ("World
+  // Food Programme", "Public Health Service"), not a resource. Quantities bound to it unbind.
+  static void drop_resources_in_names(Extraction& ex) {
+    std::vector<int> new_index(ex.resources.size(), -1);
+    std::vector<Resource> kept;
+    for (size_t r = 0; r < ex.resources.size(); ++r) {
+      const Resource& res = ex.resources[r];
+      bool in_name = false;
+      if (!res.text.empty() && res.text[0] >= 'A' && res.text[0] <= 'Z') {
+        for (const auto& src : ex.sources) {
+          if (!src.mention && src.span.start <= res.span.start && res.span.end <= src.span.end) in_name = true;
+        }
+      }
+      if (in_name) continue;
+      new_index[r] = static_cast<int>(kept.size());
+      kept.push_back(res);
+    }
+    if (kept.size() == ex.resources.size()) return;
+    for (auto& q : ex.quantities) if (q.resource >= 0) q.resource = new_index[static_cast<size_t>(q.resource)];
+    ex.resources = std::move(kept);
+  }
+
   template <typename ToRaw, typename RawText>
   void find_contacts(const std::string& t, std::vector<Token>& toks, const ExtractContext& ctx, Extraction& ex,
                      const ToRaw& to_raw, const RawText& raw_text) const {
@@ -680,9 +703,9 @@ class LexiconExtractor final : public Extractor {
           key += toks[k].stemmed;
         }
         if (!ok) continue;
-        // The singular names a process ("supply of essential items", "water supply"), the
-        // plural the goods.
-        if (len == 1 && toks[i].folded == "supply") continue;
+        // Goods words whose singular is another word: "supply" and "provision" name the act
+        // ("supply of essential items"), "good" is the adjective.
+        if (len == 1 && (toks[i].folded == "supply" || toks[i].folded == "provision" || toks[i].folded == "good")) continue;
         auto it = lex_.resources.find(key);
         if (it == lex_.resources.end()) continue;
         // A hashtag-only or mention word is a topic, not a resource mention ("#rescuePH"),
@@ -1170,6 +1193,26 @@ class LexiconExtractor final : public Extractor {
            w == "jesus" || w == "dios" || w == "dio" || w == "dieu" || w == "deus" || w == "heaven" || w == "goodness";
   }
 
+  // "RT", "MT", "R", "cc", "ht", "h/t" right before toks[k + 1] (the "@"), and a credit "via":
+  // one after punctuation ("(via @x", "| via @x", "/via @x") or one that ends the text ("…
+  // IFRC via @x #tag http…"), not "donate via @RedCrossNepal and …".
+  static bool is_attribution_marker(const std::vector<Token>& toks, size_t k) {
+    const std::string& w = toks[k].folded;
+    if (w == "rt" || w == "mt" || w == "r" || w == "cc" || w == "ht") return true;
+    if (w == "t" && k >= 2 && toks[k - 1].folded == "/" && toks[k - 2].folded == "h") return true;
+    if (w != "via") return false;
+    if (k == 0 || toks[k - 1].kind == TokKind::kPunct) return true;
+    for (size_t j = k + 3; j < toks.size(); ++j) {
+      const Token& x = toks[j];
+      if (x.kind == TokKind::kWord && !x.hashtag && !x.mention && !x.consumed) return false;
+    }
+    return true;
+  }
+
+  static bool is_of_word(std::string_view w) {
+    return w == "of" || w == "de" || w == "del" || w == "di" || w == "du" || w == "do" || w == "da";
+  }
+
   static bool is_article(std::string_view w) {
     return w == "the" || w == "a" || w == "an" || w == "el" || w == "la" || w == "los" || w == "las" || w == "le" ||
            w == "les" || w == "il" || w == "lo" || w == "gli";
@@ -1212,6 +1255,13 @@ class LexiconExtractor final : public Extractor {
       }
       if (!tok.mention || tok.kind == TokKind::kPunct || tok.consumed) continue;
       if (i + 1 < n && toks[i + 1].folded == ":" ) continue;  // RT attribution
+      // Attributions anywhere ("RT @x", "MT @x", "via @x", "h/t @x", "cc @x") credit where a
+      // text came from, like the leading "RT @x:", and name no giver.
+      if (i >= 2 && toks[i - 2].kind == TokKind::kWord && is_attribution_marker(toks, i - 2)) continue;
+      // A mention next to another mention is one of a tag list: addressees, wherever they stand.
+      bool mention_before = i >= 2 && toks[i - 2].mention && toks[i - 2].end + 2 >= toks[i - 1].start;
+      bool mention_after = i + 2 < n && toks[i + 1].folded == "@" && toks[i + 2].mention && tok.end + 2 >= toks[i + 1].start;
+      if (mention_before || mention_after) continue;
       add(to_raw(tok.start - 1, tok.end), true);
     }
     // Shouting posts: capitalisation carries no signal, only known organisations count.
@@ -1296,7 +1346,24 @@ class LexiconExtractor final : public Extractor {
         const Token& x = toks[k];
         return x.kind == TokKind::kWord && x.upper_initial && !x.consumed && !x.mention && !x.hashtag && !used[k];
       };
-      if (!cap(i)) { ++i; continue; }
+      if (!cap(i)) {
+        // A lower-case body or cue before "of" and a capitalised name: "the government of the
+        // ROK", "ministry of Health".
+        if (size_t len = toks[i].kind == TokKind::kWord && !toks[i].consumed && !used[i] ? cue_length(toks, i, std::min(n, i + lex_.max_org_tokens)) : 0;
+            len > 0 && i + len + 1 < n && is_of_word(toks[i + len].folded)) {
+          size_t name = i + len + 1;
+          if (name + 1 < n && is_article(toks[name].folded) && !cap(name)) ++name;
+          size_t name_end = capitalised_run_end(toks, name);
+          if (name_end > name) {
+            for (size_t k = i; k < name_end; ++k) used[k] = true;
+            add(to_raw(toks[i].start, toks[name_end - 1].end), false);
+            i = name_end;
+            continue;
+          }
+        }
+        ++i;
+        continue;
+      }
       size_t e = i + 1;
       while (e < n) {
         if (cap(e) && toks[e].start <= toks[e - 1].end + 1) { ++e; continue; }
@@ -1328,8 +1395,12 @@ class LexiconExtractor final : public Extractor {
           ++k;
         }
       }
+      // Two or more shouted words make a run shouted text, not a name ("PHILIPPINES EARTHQUAKE
+      // RELIEF Donations", "CRISIS MANAGEMENT TEAM AS A GUIDE").
+      size_t shouted = 0;
+      for (size_t k = name_start; k < name_end; ++k) shouted += toks[k].all_upper && toks[k].end - toks[k].start >= 4;
       // Sentence-initial single words ("Army helicopters") count only with a cue.
-      if (cue && other_word && !(name_end - name_start == 1 && toks[name_start].folded.size() < 3))
+      if (cue && other_word && shouted < 2 && !(name_end - name_start == 1 && toks[name_start].folded.size() < 3))
         add(to_raw(toks[name_start].start, toks[name_end - 1].end), false);
       i = std::max(e, name_end);
     }

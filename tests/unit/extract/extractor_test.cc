@@ -202,6 +202,26 @@ TEST(ExtractorTest, OrganisationSources) {
   EXPECT_EQ(sources("tents given by the UN High Commissioner for Refugees"), (V{"UN High Commissioner for Refugees"}));
   EXPECT_EQ(sources("We thank Ana Ruiz and Acme Steel for the generators"), (V{"Ana Ruiz", "Acme Steel"}));
   EXPECT_EQ(sources("Thank God the shelters held"), V{});
+  // Attributions and tag lists name no giver.
+  EXPECT_EQ(sources("Roads closed in the valley via @CityNews"), V{});
+  EXPECT_EQ(sources("MT @someone Firefighters at work"), V{});
+  EXPECT_EQ(sources("Floods again http://t.co/x @ann @bob"), V{});
+  EXPECT_EQ(sources("Drop off blankets at @CornerShop today"), (V{"@CornerShop"}));
+  EXPECT_EQ(sources("the government of the Netherlands will send pumps"), (V{"government of the Netherlands"}));
+  EXPECT_EQ(sources("CALL FOR HELP - NORTHERN EARTHQUAKE RELIEF Donations needed"), V{});
+}
+
+// A capitalised resource word inside an organisation's name is part of the name; goods words
+// whose singular is another word need the plural.
+TEST(ExtractorTest, NamesAndSingularsAreNotResources) {
+  auto ex = lexicon_only().extract("The World Food Programme gave 200 tonnes of rice");
+  ASSERT_EQ(ex.resources.size(), 1u);
+  EXPECT_EQ(ex.resources[0].text, "rice");
+  ASSERT_EQ(ex.quantities.size(), 1u);
+  EXPECT_EQ(ex.quantities[0].resource, 0);
+  EXPECT_TRUE(lexicon_only().extract("good people help").resources.empty());
+  EXPECT_TRUE(lexicon_only().extract("the provision of care").resources.empty());
+  EXPECT_EQ(lexicon_only().extract("we need canned goods and provisions").resources.size(), 2u);
 }
 
 TEST(ExtractorTest, BadInputNeverCrashes) {
