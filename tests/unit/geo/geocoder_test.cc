@@ -192,6 +192,7 @@ TEST(Mentions, StreetAndLandmarkNamesAreUnresolvedLocations) {
   EXPECT_EQ(unresolved(geo().mentions("masks to Marine Pde delivered, more at Foothills Mall")),
             (V{"Marine Pde", "Foothills Mall"}));
   EXPECT_EQ(unresolved(geo().mentions("Apartments off 21st St in Springfield")), (V{"21st St"}));
+  EXPECT_EQ(unresolved(geo().mentions("Volunteers meet at Riverside Park at noon")), (V{"Riverside Park"}));
   EXPECT_EQ(unresolved(geo().mentions("Nou menm nan silo, enpas Blanchard, nou pa gen tant")), (V{"enpas Blanchard"}));
   // Posts without capitals: any words after the street word; digits only inside the name.
   EXPECT_EQ(unresolved(geo().mentions("adres la se blvd 15 oct rue innovat")), (V{"blvd 15 oct", "rue innovat"}));
