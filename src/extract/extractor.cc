@@ -361,16 +361,6 @@ bool is_need_cue(std::string_view w) {
   return k.count(w) > 0;
 }
 
-// Words that say what kind of item follows ("non-perishable food", "bottled water", "warm
-// clothes"): part of the resource as written.
-bool is_item_modifier(std::string_view w) {
-  static const std::unordered_set<std::string_view> k = {
-      "non-perishable", "nonperishable", "perishable", "canned", "tinned", "dry", "dried", "fresh", "hot", "warm",
-      "winter", "clean", "potable", "bottled", "drinking", "baby", "infant", "hygiene", "sanitary", "cooked",
-      "powdered", "emergency", "ready-to-eat", "portable", "solar", "inflatable"};
-  return k.count(w) > 0;
-}
-
 // Generic heads that name the form of the goods a resource word qualifies ("food supplies",
 // "water bottles", "medical kits", "blood donations").
 bool is_generic_head(std::string_view w) {
@@ -711,23 +701,16 @@ class LexiconExtractor final : public Extractor {
         // A hashtag-only or mention word is a topic, not a resource mention ("#rescuePH"),
         // unless a need/offer cue makes it the object ("Savar Needs #Blood").
         if (toks[i].hashtag && len == 1 && !(i >= 2 && toks[i - 2].kind == TokKind::kWord && is_need_cue(toks[i - 2].folded))) break;
-        // The item as written (guide: a multiword name is one resource): an item-kind modifier
-        // right before it ("non-perishable food", "hot meals") and a generic head right after
-        // it ("food supplies", "medical kits") belong to its span; the class is the item's.
-        size_t first = i;
+        // The item as written (guide: a multiword name is one resource): a generic head right
+        // after it ("food supplies", "medical kits") belongs to its span; the class is the item's.
         size_t last = i + len;
-        auto joined = [&](size_t a, size_t b) { return toks[a].end + 1 == toks[b].start; };
-        if (first > 0 && toks[first - 1].kind == TokKind::kWord && !toks[first - 1].consumed && !toks[first - 1].hashtag &&
-            !toks[first - 1].mention && joined(first - 1, first) && is_item_modifier(toks[first - 1].folded) &&
-            (ex.resources.empty() || ex.resources.back().span.end <= to_raw(toks[first - 1].start, toks[first - 1].end).start))
-          --first;
         if (last < n && toks[last].kind == TokKind::kWord && !toks[last].consumed && !toks[last].hashtag &&
-            !toks[last].mention && joined(last - 1, last) && is_generic_head(toks[last].folded))
+            !toks[last].mention && toks[last - 1].end + 1 == toks[last].start && is_generic_head(toks[last].folded))
           ++last;
         Resource r;
         r.cls = it->second;
         r.lemma = key;
-        r.span = to_raw(toks[first].start, toks[last - 1].end);
+        r.span = to_raw(toks[i].start, toks[last - 1].end);
         r.text = raw_text(r.span);
         ex.resources.push_back(std::move(r));
         i = last - 1;
