@@ -696,6 +696,8 @@ class LexiconExtractor final : public Extractor {
         // Goods words whose singular is another word: "supply" and "provision" name the act
         // ("supply of essential items"), "good" is the adjective.
         if (len == 1 && (toks[i].folded == "supply" || toks[i].folded == "provision" || toks[i].folded == "good")) continue;
+        // "Waters" are floods or seas (guide: "flood waters" is no resource), the singular the resource.
+        if (len == 1 && (toks[i].folded == "waters" || toks[i].folded == "aguas" || toks[i].folded == "acque")) continue;
         auto it = lex_.resources.find(key);
         if (it == lex_.resources.end()) continue;
         // A hashtag-only or mention word is a topic, not a resource mention ("#rescuePH"),
@@ -1382,8 +1384,10 @@ class LexiconExtractor final : public Extractor {
       // RELIEF Donations", "CRISIS MANAGEMENT TEAM AS A GUIDE").
       size_t shouted = 0;
       for (size_t k = name_start; k < name_end; ++k) shouted += toks[k].all_upper && toks[k].end - toks[k].start >= 4;
+      // A named appeal is a fund-raising campaign, not who gives ("Bushfire Relief Appeal").
+      bool appeal = toks[name_end - 1].folded == "appeal" || toks[name_end - 1].folded == "appello";
       // Sentence-initial single words ("Army helicopters") count only with a cue.
-      if (cue && other_word && shouted < 2 && !(name_end - name_start == 1 && toks[name_start].folded.size() < 3))
+      if (cue && other_word && !appeal && shouted < 2 && !(name_end - name_start == 1 && toks[name_start].folded.size() < 3))
         add(to_raw(toks[name_start].start, toks[name_end - 1].end), false);
       i = std::max(e, name_end);
     }

@@ -221,6 +221,9 @@ TEST(ExtractorTest, NamesAndSingularsAreNotResources) {
   EXPECT_TRUE(lexicon_only().extract("good people help").resources.empty());
   EXPECT_TRUE(lexicon_only().extract("the provision of care").resources.empty());
   EXPECT_EQ(lexicon_only().extract("we need canned goods and provisions").resources.size(), 2u);
+  EXPECT_TRUE(lexicon_only().extract("flood waters rose overnight").resources.empty());
+  auto appeal = lexicon_only().extract("Give to the Hill Country Relief Appeal today");
+  EXPECT_TRUE(appeal.sources.empty());
 }
 
 TEST(ExtractorTest, BadInputNeverCrashes) {
