@@ -179,18 +179,61 @@ struct TempFile {
   }
 };
 
-// GloVe vectors from a crema glove-sif file (docs/encoders.md), written as a fastText .vec
-// file holding only `words` (so the pretrained file adds nothing to the dictionary).
+// Pretrained vectors written as a fastText .vec file holding only `words` (so the pretrained
+// file adds nothing to the dictionary).
 struct Pretrained {
   int dim = 0;
   std::unique_ptr<TempFile> vec;
 };
 
+// The rows of `words` from a fastText .vec file ("N DIM" line, then "word v1 .. vDIM" lines;
+// `crema train vectors` writes them).
+Result<Pretrained> write_pretrained_from_vec(const std::string& vec_path, const std::string& b,
+                                             const std::set<std::string>& words, const std::string& out_path) {
+  const auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::kCorrupt, vec_path + ": not a glove-sif or fastText .vec file (" + why + ")");
+  };
+  size_t pos = b.find('\n');
+  long long n = 0, dim = 0;
+  if (pos == std::string::npos || std::sscanf(b.substr(0, pos).c_str(), "%lld %lld", &n, &dim) != 2 || n < 1 ||
+      dim < 1 || dim > 1000) {
+    return bad("header");
+  }
+  ++pos;
+  std::string text;
+  int64_t rows = 0, written = 0;
+  while (pos < b.size()) {
+    size_t nl = b.find('\n', pos);
+    if (nl == std::string::npos) nl = b.size();
+    const std::string_view line(b.data() + pos, nl - pos);
+    pos = nl + 1;
+    if (line.empty()) continue;
+    ++rows;
+    const size_t space = line.find(' ');
+    if (space == std::string_view::npos || space == 0) return bad("row " + std::to_string(rows));
+    const int64_t values = std::count(line.begin() + static_cast<std::ptrdiff_t>(space), line.end(), ' ');
+    if (values != dim && !(values == dim + 1 && line.back() == ' ')) return bad("row " + std::to_string(rows) + " dim");
+    if (words.count(std::string(line.substr(0, space))) == 0) continue;
+    text += line;
+    text.push_back('\n');
+    ++written;
+  }
+  if (rows != n) return bad("row count");
+  Pretrained out;
+  out.dim = static_cast<int>(dim);
+  out.vec = std::make_unique<TempFile>(TempFile{out_path});
+  const std::string header = std::to_string(written) + " " + std::to_string(dim) + "\n";
+  if (auto st = write_file_atomic(out_path, header + text); !st) return tl::unexpected(st.error());
+  return out;
+}
+
+// From a crema glove-sif file (docs/encoders.md; int8 rows de-quantised) or a fastText .vec file.
 Result<Pretrained> write_pretrained(const std::string& glove_path, const std::set<std::string>& words,
                                     const std::string& out_path) {
   auto bytes = read_file(glove_path);
   if (!bytes) return tl::unexpected(bytes.error());
   const std::string& b = *bytes;
+  if (b.compare(0, 8, "CRGLOVE1") != 0) return write_pretrained_from_vec(glove_path, b, words, out_path);
   const auto bad = [&](const char* why) {
     return make_error(ErrorCode::kCorrupt, glove_path + ": not a glove-sif file (" + why + ")");
   };
