@@ -684,7 +684,8 @@ class LexiconExtractor final : public Extractor {
     for (size_t i = 0; i < n; ++i) {
       if (toks[i].kind == TokKind::kPunct || toks[i].consumed || toks[i].mention) continue;
       bool found = false;
-      for (size_t len = std::min(lex_.max_phrase_tokens, n - i); len >= 1 && !found; --len) {
+      size_t longest = phrase_reach(toks, i, std::min(lex_.max_phrase_tokens, n - i), lex_.resource_prefixes, true);
+      for (size_t len = longest; len >= 1 && !found; --len) {
         std::string key;
         bool ok = true;
         for (size_t k = i; k < i + len; ++k) {
@@ -1114,6 +1115,21 @@ class LexiconExtractor final : public Extractor {
 
   static bool res_at_is(const std::vector<int>& res_at, size_t k) { return res_at[k] >= 0; }
 
+  // How many tokens from toks[i] (at most `cap`) a lexicon phrase may cover: the key grows
+  // while it is a proper prefix of some entry (stemmed keys for resources, folded for orgs).
+  static size_t phrase_reach(const std::vector<Token>& toks, size_t i, size_t cap,
+                             const std::unordered_set<std::string>& prefixes, bool stemmed) {
+    if (cap == 0) return 0;
+    size_t len = 1;
+    std::string key = stemmed ? toks[i].stemmed : toks[i].folded;
+    while (len < cap && prefixes.count(key)) {
+      key += ' ';
+      key += stemmed ? toks[i + len].stemmed : toks[i + len].folded;
+      ++len;
+    }
+    return len;
+  }
+
   static std::string cue_key(const std::vector<Token>& toks, size_t k, size_t len) {
     std::string key;
     for (size_t j = k; j < k + len; ++j) {
@@ -1126,7 +1142,7 @@ class LexiconExtractor final : public Extractor {
   // Length in tokens of the longest cue or body phrase at toks[k] ending by `end` ("Armed
   // Forces", "army"); 0 when none.
   size_t cue_length(const std::vector<Token>& toks, size_t k, size_t end) const {
-    for (size_t len = std::min(lex_.max_org_tokens, end - k); len >= 1; --len) {
+    for (size_t len = phrase_reach(toks, k, std::min(lex_.max_org_tokens, end - k), lex_.org_prefixes, false); len >= 1; --len) {
       auto it = lex_.orgs.find(cue_key(toks, k, len));
       if (it != lex_.orgs.end() && it->second != OrgKind::kOrg) return len;
     }
@@ -1262,7 +1278,8 @@ class LexiconExtractor final : public Extractor {
     // Known organisations and acronyms (multi-token phrases, hashtags like #CruzRoja).
     for (size_t i = 0; i < n; ++i) {
       if (toks[i].kind != TokKind::kWord || toks[i].consumed || toks[i].mention) continue;
-      for (size_t len = std::min(lex_.max_org_tokens, n - i); len >= 1; --len) {
+      size_t longest = phrase_reach(toks, i, std::min(lex_.max_org_tokens, n - i), lex_.org_prefixes, false);
+      for (size_t len = longest; len >= 1; --len) {
         std::string key;
         for (size_t k = i; k < i + len; ++k) {
           if (!key.empty()) key += ' ';
@@ -1334,7 +1351,11 @@ class LexiconExtractor final : public Extractor {
       if (!cap(i)) {
         // A lower-case body or cue before "of" and a capitalised name: "the government of the
         // ROK", "ministry of Health".
-        if (size_t len = toks[i].kind == TokKind::kWord && !toks[i].consumed && !used[i] ? cue_length(toks, i, std::min(n, i + lex_.max_org_tokens)) : 0;
+        bool of_follows = false;  // cheap test first: most words have no "of" right after them
+        for (size_t k = i + 1; k < n && k <= i + lex_.max_org_tokens && !of_follows; ++k) of_follows = is_of_word(toks[k].folded);
+        if (size_t len = of_follows && toks[i].kind == TokKind::kWord && !toks[i].consumed && !used[i]
+                             ? cue_length(toks, i, std::min(n, i + lex_.max_org_tokens))
+                             : 0;
             len > 0 && i + len + 1 < n && is_of_word(toks[i + len].folded)) {
           size_t name = i + len + 1;
           if (name + 1 < n && is_article(toks[name].folded) && !cap(name)) ++name;

@@ -117,6 +117,11 @@ std::string stem(std::string_view w) {
   return s;
 }
 
+// Adds the keys of the phrase's first 1..k-1 space-separated tokens.
+static void add_prefixes(const std::string& key, std::unordered_set<std::string>& prefixes) {
+  for (size_t sp = key.find(' '); sp != std::string::npos; sp = key.find(' ', sp + 1)) prefixes.insert(key.substr(0, sp));
+}
+
 Status load_lexicon(const std::string& dir, Lexicon& lex) {
   auto read = [&](const std::string& name, size_t want,
                   const auto& row) -> Status {
@@ -153,6 +158,7 @@ Status load_lexicon(const std::string& dir, Lexicon& lex) {
       }
       start = sp + 1;
     }
+    add_prefixes(key, lex.resource_prefixes);
     lex.resources.emplace(key, *cls);
     lex.max_phrase_tokens = std::max(lex.max_phrase_tokens, count_tokens(key));
     return {};
@@ -184,6 +190,7 @@ Status load_lexicon(const std::string& dir, Lexicon& lex) {
     else if (f[1] == "body") kind = OrgKind::kBody;
     else return make_error(ErrorCode::kCorrupt, "unknown kind '" + f[1] + "'");
     std::string key = fold(f[0]);
+    add_prefixes(key, lex.org_prefixes);
     lex.orgs.emplace(key, kind);
     lex.max_org_tokens = std::max(lex.max_org_tokens, count_tokens(key));
     return {};

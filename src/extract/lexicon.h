@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "crema/common/result.h"
@@ -35,9 +36,13 @@ struct Lexicon {
   // Stemmed phrase (tokens joined by ' ') -> class.
   std::unordered_map<std::string, ResourceClass> resources;
   size_t max_phrase_tokens = 1;
+  // Keys of the first 1..k-1 tokens of every k-token phrase, so a lookup grows a phrase only
+  // while some entry continues it.
+  std::unordered_set<std::string> resource_prefixes;
   std::unordered_map<std::string, NumberWord> numbers;  // folded word -> value
   std::unordered_map<std::string, OrgKind> orgs;        // folded phrase -> kind
   size_t max_org_tokens = 1;
+  std::unordered_set<std::string> org_prefixes;
 };
 
 Status load_lexicon(const std::string& dir, Lexicon& lexicon);
