@@ -31,6 +31,7 @@ struct TrainArgs {
   std::string prior = "auto";       // auto | on | off (likewise pretrained, char_ngrams)
   std::string pretrained = "auto";
   std::string pretrained_vectors;
+  std::string domain_vectors;
   std::string char_ngrams = "auto";
   bool no_synthetic = false;
   bool resources_words_only = false;
@@ -60,6 +61,7 @@ std::string command_line(const TrainArgs& a) {
   if (a.prior != "auto") cmd += " --prior-correction " + a.prior;
   if (a.pretrained != "auto") cmd += " --pretrained " + a.pretrained;
   if (!a.pretrained_vectors.empty()) cmd += " --pretrained-vectors " + a.pretrained_vectors;
+  if (!a.domain_vectors.empty()) cmd += " --domain-vectors " + a.domain_vectors;
   if (a.char_ngrams != "auto") cmd += " --char-ngrams " + a.char_ngrams;
   if (a.minn != 3 || a.maxn != 5) cmd += " --char-ngram-range " + std::to_string(a.minn) + "," + std::to_string(a.maxn);
   if (a.no_synthetic) cmd += " --no-synthetic";
@@ -125,6 +127,9 @@ int run_train_linear(const TrainArgs& args, const GlobalOptions& global) {
 
 int run_train(const TrainArgs& args, const GlobalOptions& global) {
   if (args.encoder != "fasttext") return run_train_linear(args, global);
+  if (!args.domain_vectors.empty() && args.pretrained == "off") {
+    return usage_error("--domain-vectors needs --pretrained auto or on");
+  }
   if (!args.l2.empty() || !args.resources_model.empty() || args.no_class_weights || args.no_standardize) {
     return usage_error("--l2, --resources-model, --no-class-weights and --no-standardize belong to --encoder (a linear head)");
   }
@@ -149,6 +154,7 @@ int run_train(const TrainArgs& args, const GlobalOptions& global) {
   options.prior_correction = choice_of(args.prior);
   options.pretrained = choice_of(args.pretrained);
   options.pretrained_path = args.pretrained_vectors;
+  options.domain_vectors_path = args.domain_vectors;
   options.char_ngrams = choice_of(args.char_ngrams);
   options.exclude_synthetic = args.no_synthetic;
   options.resources_words_only = args.resources_words_only;
@@ -200,10 +206,14 @@ void install_train(CLI::App& app, GlobalOptions& global, int& exit_code) {
                   "auto (grid; default), on, off")
       ->check(tri);
   cmd->add_option("--pretrained", args->pretrained,
-                  "Initialise word vectors from GloVe (dim then 100): auto (grid; default), on, off")
+                  "Initialise word vectors from GloVe (dim then 100; or --pretrained-vectors, and --domain-vectors "
+                  "as a further grid point): auto (grid; default), on, off")
       ->check(tri);
   cmd->add_option("--pretrained-vectors", args->pretrained_vectors,
-                  "glove-sif file for --pretrained (default models/glove-sif/glove-sif.bin)");
+                  "glove-sif or fastText .vec file for --pretrained (default models/glove-sif/glove-sif.bin)");
+  cmd->add_option("--domain-vectors", args->domain_vectors,
+                  "A second .vec file (crema train vectors): --pretrained on/auto then tries each file as its own "
+                  "grid point (variants +pretrained and +domain)");
   cmd->add_option("--char-ngrams", args->char_ngrams, "Character n-grams of words: auto (grid; default), on, off")
       ->check(tri);
   cmd->add_option_function<std::vector<int>>(

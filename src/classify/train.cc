@@ -1,5 +1,6 @@
 // Training (fastText supervised, reproducible with one thread and a seed) and evaluation.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -87,9 +88,13 @@ Result<std::pair<std::string, Prepared>> hash_and_prepare(const std::string& dat
   return std::make_pair(std::move(sha), std::move(*prepared));
 }
 
+// Where a grid point's input word vectors come from: none, TrainOptions::pretrained_path
+// (GloVe by default) or TrainOptions::domain_vectors_path.
+enum class VectorSource : uint8_t { kNone = 0, kPretrained = 1, kDomain = 2 };
+
 // Input features of a model (axes of the grid that change what fastText trains).
 struct Features {
-  bool pretrained = false;
+  VectorSource pretrained = VectorSource::kNone;
   bool char_ngrams = false;
 };
 
@@ -102,7 +107,10 @@ struct Hyper {
 };
 
 std::string features_suffix(const Features& f) {
-  return std::string(f.pretrained ? "+pretrained" : "") + (f.char_ngrams ? "+char" : "");
+  const char* vectors = f.pretrained == VectorSource::kPretrained ? "+pretrained"
+                        : f.pretrained == VectorSource::kDomain   ? "+domain"
+                                                                  : "";
+  return std::string(vectors) + (f.char_ngrams ? "+char" : "");
 }
 
 std::string labelled_line(std::string_view labels, const std::string& input) {
@@ -282,7 +290,8 @@ struct TrainContext {
   const TrainOptions& options;
   const Prepared& p;
   const Split& split;
-  const Pretrained* pretrained = nullptr;
+  // Indexed by VectorSource; null where that source is not in the grid.
+  std::array<const Pretrained*, 3> vectors{};
   // (task, balance) -> training file; written before the grid jobs that read it.
   std::map<std::pair<Task, bool>, std::unique_ptr<TempFile>> files;
 };
@@ -318,9 +327,9 @@ Result<std::shared_ptr<fasttext::FastText>> train_fasttext(TrainContext& ctx, Ta
   args.model = fasttext::model_name::sup;
   args.loss = task == Task::kResources ? fasttext::loss_name::ova : fasttext::loss_name::softmax;
   args.dim = options.dim;
-  if (f.pretrained && ctx.pretrained != nullptr) {
-    args.pretrainedVectors = ctx.pretrained->vec->path;
-    args.dim = ctx.pretrained->dim;
+  if (const Pretrained* vectors = ctx.vectors[static_cast<size_t>(f.pretrained)]; vectors != nullptr) {
+    args.pretrainedVectors = vectors->vec->path;
+    args.dim = vectors->dim;
   }
   args.wordNgrams = options.word_ngrams;
   args.bucket = options.bucket;
@@ -462,12 +471,18 @@ std::vector<bool> axis_of(const TrainOptions& o, GridChoice choice) {
   return axis(choice);
 }
 
-std::vector<Features> feature_grid(const TrainOptions& o, bool have_pretrained, bool resources = false) {
+// The pretrained axis' "on" value is every vector source the context holds (GloVe, and the
+// domain vectors when given).
+std::vector<Features> feature_grid(const TrainContext& ctx, bool resources = false) {
+  const TrainOptions& o = ctx.options;
   if (resources && o.resources_words_only) return {Features{}};
   std::vector<Features> out;
   for (bool pre : axis_of(o, o.pretrained)) {
-    if (pre && !have_pretrained) continue;
-    for (bool chr : axis_of(o, o.char_ngrams)) out.push_back(Features{pre, chr});
+    for (VectorSource source : {VectorSource::kNone, VectorSource::kPretrained, VectorSource::kDomain}) {
+      if (pre != (source != VectorSource::kNone)) continue;
+      if (pre && ctx.vectors[static_cast<size_t>(source)] == nullptr) continue;
+      for (bool chr : axis_of(o, o.char_ngrams)) out.push_back(Features{source, chr});
+    }
   }
   return out;
 }
@@ -634,7 +649,7 @@ Result<ActionableOutcome> train_actionable(TrainContext& ctx, const std::functio
     }
     return {};
   };
-  const std::vector<Features> features = feature_grid(o, ctx.pretrained != nullptr);
+  const std::vector<Features> features = feature_grid(ctx);
   std::vector<ActionableJob> stage1;
   for (ModelType type : type_grid(o)) {
     for (const Hyper& h : hyper_grid(o, true)) stage1.push_back({type, features.front(), h});
@@ -746,7 +761,7 @@ Result<ResourcesOutcome> train_resources(TrainContext& ctx, const std::function<
       return {};
     });
   };
-  const std::vector<Features> features = feature_grid(o, ctx.pretrained != nullptr, true);
+  const std::vector<Features> features = feature_grid(ctx, true);
   std::vector<std::pair<Features, Hyper>> stage1, stage2;
   for (const Hyper& h : hyper_grid(o, false)) stage1.push_back({features.front(), h});
   if (auto st = run_stage(stage1); !st) return tl::unexpected(st.error());
@@ -794,7 +809,8 @@ TrainResult evaluate_rows(const Classifier& classifier, const Prepared& p, const
 }
 
 void write_features(JsonWriter& w, const Features& f) {
-  w.key("pretrained_vectors").value(f.pretrained);
+  w.key("pretrained_vectors").value(f.pretrained == VectorSource::kPretrained);
+  w.key("domain_vectors").value(f.pretrained == VectorSource::kDomain);
   w.key("char_ngrams").value(f.char_ngrams);
 }
 
@@ -973,10 +989,10 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
   }
   if (auto st = ensure_directory(options.out_dir); !st) return tl::unexpected(st.error());
   const Split split = stratified_split(p.posts, options.seed);
-  TrainContext ctx{options, p, split, nullptr, {}};
+  TrainContext ctx{options, p, split, {}, {}};
 
   // Pretrained vectors for the words of the training part only.
-  Pretrained pretrained;
+  Pretrained pretrained, domain;
   const auto pre_axis = axis_of(options, options.pretrained);
   if (std::find(pre_axis.begin(), pre_axis.end(), true) != pre_axis.end()) {
     std::set<std::string> words;
@@ -988,11 +1004,17 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
     auto written = write_pretrained(glove, words, options.out_dir + "/.pretrained.vec");
     if (!written) return tl::unexpected(written.error());
     pretrained = std::move(*written);
-    ctx.pretrained = &pretrained;
+    ctx.vectors[static_cast<size_t>(VectorSource::kPretrained)] = &pretrained;
+    if (!options.domain_vectors_path.empty()) {
+      auto domain_written = write_pretrained(options.domain_vectors_path, words, options.out_dir + "/.domain.vec");
+      if (!domain_written) return tl::unexpected(domain_written.error());
+      domain = std::move(*domain_written);
+      ctx.vectors[static_cast<size_t>(VectorSource::kDomain)] = &domain;
+    }
   }
 
-  const uint64_t features = feature_grid(options, ctx.pretrained != nullptr).size();
-  const uint64_t res_features = feature_grid(options, ctx.pretrained != nullptr, true).size();
+  const uint64_t features = feature_grid(ctx).size();
+  const uint64_t res_features = feature_grid(ctx, true).size();
   const uint64_t types = type_grid(options).size();
   const uint64_t total_runs = types * (hyper_grid(options, true).size() + features - 1) +
                               hyper_grid(options, false).size() + res_features - 1;

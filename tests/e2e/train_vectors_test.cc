@@ -33,6 +33,11 @@ TEST(CremaTrainVectorsCli, UsageErrors) {
   EXPECT_EQ(run_crema({"train", "vectors", "--in", in, "--out", out, "--char-ngram-range", "0,4"}).exit_code, 2);
   EXPECT_EQ(run_crema({"train", "vectors", "--in", in, "--out", out, "--dim", "0"}).exit_code, 2);
   EXPECT_EQ(run_crema({"train", "vectors", "--in", in, "--out", out, "--fasttext-threads", "0"}).exit_code, 2);
+  // Domain vectors are a value of the pretrained axis: with the axis off they have no place.
+  EXPECT_EQ(run_crema({"train", "classifier", "--data", in, "--out", dir + "/m", "--pretrained", "off",
+                       "--domain-vectors", out})
+                .exit_code,
+            2);
   const CliResult missing =
       run_crema({"train", "vectors", "--in", dir + "/none.txt", "--out", out}, Stderr::kCaptured);
   EXPECT_EQ(missing.exit_code, 1) << missing.out;

@@ -181,9 +181,12 @@ struct TrainOptions {
   // thresholds (cascade); off = argmax / thresholds 0.5.
   GridChoice prior_correction = GridChoice::kBoth;
   // fastText -pretrainedVectors from `pretrained_path` (a crema glove-sif file: int8 rows
-  // with per-row scales, models/glove-sif/glove-sif.bin); on forces dim = the file's dim.
+  // with per-row scales, models/glove-sif/glove-sif.bin, or a fastText .vec file); on forces
+  // dim = the file's dim. With domain_vectors_path the "on" value is two grid points, one per
+  // file, so the grid compares none / pretrained_path / domain_vectors_path.
   GridChoice pretrained = GridChoice::kBoth;
   std::string pretrained_path;  // empty = resource_path("models/glove-sif/glove-sif.bin")
+  std::string domain_vectors_path;  // empty = none; e.g. `crema train vectors` output (.vec)
   // Character n-grams of min_char_ngram..max_char_ngram (default 3..5).
   GridChoice char_ngrams = GridChoice::kBoth;
   bool exclude_synthetic = false;  // drop "synthetic" rows before anything else

@@ -184,5 +184,44 @@ TEST(TrainVectors, VecFileIsAPretrainedInputOfTheClassifier) {
   EXPECT_NE(bad.error().message.find("bad.vec"), std::string::npos);
 }
 
+TEST(TrainVectors, DomainVectorsAreAThirdPretrainedGridPoint) {
+  TempDir dir;
+  write_text(dir.file("corpus.txt"), tiny_corpus());
+  VectorTrainOptions v = small_options(dir);
+  ASSERT_TRUE(train_vectors(v));
+  v.out_path = dir.file("other.vec");
+  v.dim = 4;
+  v.seed = 7;
+  ASSERT_TRUE(train_vectors(v));
+  std::string labelled;
+  for (int i = 0; i < 30; ++i) {
+    labelled += "{\"text\":\"We need water in leogane\",\"label\":\"request\",\"resources\":[\"water\"]}\n";
+    labelled += "{\"text\":\"Volunteers bring food to delmas today\",\"label\":\"offer\",\"resources\":[\"food\"]}\n";
+    labelled += "{\"text\":\"Thoughts with jacmel\",\"label\":\"irrelevant\",\"resources\":[]}\n";
+  }
+  write_text(dir.file("train.jsonl"), labelled);
+  TrainOptions t;
+  t.data_path = dir.file("train.jsonl");
+  t.out_dir = dir.file("model");
+  t.dim = 8;
+  t.bucket = 4000;
+  t.quantize_cutoff = 1000;
+  t.tune = true;
+  t.cascade = GridChoice::kOff;
+  t.prior_correction = GridChoice::kOff;
+  t.char_ngrams = GridChoice::kOff;
+  t.pretrained_path = dir.file("other.vec");
+  t.domain_vectors_path = dir.file("crisis.vec");
+  auto ok = train_classifiers(t);
+  ASSERT_TRUE(ok) << ok.error().message;
+  const std::string manifest = read_bytes(dir.file("model/manifest.json"));
+  for (const char* variant : {"\"variant\":\"softmax-4\"", "\"variant\":\"softmax-4+pretrained\"",
+                              "\"variant\":\"softmax-4+domain\""}) {
+    EXPECT_NE(manifest.find(variant), std::string::npos) << variant;
+  }
+  EXPECT_NE(manifest.find("\"domain_vectors\":true"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("model/.domain.vec")));
+}
+
 }  // namespace
 }  // namespace crema::classify
