@@ -42,12 +42,18 @@ std::vector<RefCase> reference(std::vector<std::string>& labels) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.load(kCho + "/reference.json").get(root)) return out;
-  for (const auto l : root["labels"].get_array().value()) labels.emplace_back(l.get_string().value());
-  for (const auto c : root["cases"].get_array().value()) {
+  // Arrays are bound to locals first: ranging over a temporary simdjson_result's value()
+  // dangles (value() && returns a reference into the temporary; it crashed in Release).
+  simdjson::dom::array label_array, case_array;
+  if (root["labels"].get(label_array) || root["cases"].get(case_array)) return out;
+  for (const auto l : label_array) labels.emplace_back(l.get_string().value());
+  for (const auto c : case_array) {
     RefCase r;
     r.text = std::string(c["text"].get_string().value());
     std::vector<double> z;
-    for (const auto v : c["logits"].get_array().value()) z.push_back(v.get_double().value());
+    simdjson::dom::array logits;
+    if (c["logits"].get(logits)) return {};
+    for (const auto v : logits) z.push_back(v.get_double().value());
     const double top = *std::max_element(z.begin(), z.end());
     double total = 0;
     for (const double v : z) total += std::exp(v - top);
