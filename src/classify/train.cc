@@ -192,6 +192,7 @@ struct TempFile {
 struct Pretrained {
   int dim = 0;
   std::unique_ptr<TempFile> vec;
+  std::string source_sha256;  // of the file the rows came from
 };
 
 // The rows of `words` from a fastText .vec file ("N DIM" line, then "word v1 .. vDIM" lines;
@@ -241,7 +242,11 @@ Result<Pretrained> write_pretrained(const std::string& glove_path, const std::se
   auto bytes = read_file(glove_path);
   if (!bytes) return tl::unexpected(bytes.error());
   const std::string& b = *bytes;
-  if (b.compare(0, 8, "CRGLOVE1") != 0) return write_pretrained_from_vec(glove_path, b, words, out_path);
+  if (b.compare(0, 8, "CRGLOVE1") != 0) {
+    auto out = write_pretrained_from_vec(glove_path, b, words, out_path);
+    if (out) out->source_sha256 = sha256_hex(b);
+    return out;
+  }
   const auto bad = [&](const char* why) {
     return make_error(ErrorCode::kCorrupt, glove_path + ": not a glove-sif file (" + why + ")");
   };
@@ -856,6 +861,7 @@ struct ManifestInput {
   const TrainResult& result;
   const std::vector<Label>& test_truth;
   const std::vector<std::string>& test_langs;
+  const std::string& domain_vectors_sha;  // empty without --domain-vectors
 };
 
 std::string manifest_json(const ManifestInput& in) {
@@ -870,6 +876,11 @@ std::string manifest_json(const ManifestInput& in) {
   w.key("reproducible").value(o.threads <= 1);
   w.key("dim").value(o.dim);
   w.key("pretrained_dim").value(in.act.first ? in.act.first->getDimension() : 0);
+  if (!in.domain_vectors_sha.empty()) {
+    // The .vec file is not shipped: its hash says which vectors a retraining needs.
+    w.key("domain_vectors").begin_object().key("path").value(o.domain_vectors_path);
+    w.key("sha256").value(in.domain_vectors_sha).end_object();
+  }
   w.key("word_ngrams").value(o.word_ngrams);
   w.key("char_ngrams_when_on").begin_array().value(o.min_char_ngram).value(o.max_char_ngram).end_array();
   w.key("bucket").value(o.bucket);
@@ -1050,7 +1061,8 @@ Result<TrainResult> train_classifiers(const TrainOptions& options) {
       return tl::unexpected(st.error());
     }
   }
-  const ManifestInput in{options, data_sha, p, split, *act, *res, result, test_truth, test_langs};
+  const ManifestInput in{options,    data_sha,   p,         split, *act, *res, result,
+                         test_truth, test_langs, domain.source_sha256};
   if (auto st = write_file_atomic(dir + "manifest.json", manifest_json(in)); !st) return tl::unexpected(st.error());
   return result;
 }

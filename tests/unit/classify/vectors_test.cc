@@ -220,6 +220,7 @@ TEST(TrainVectors, DomainVectorsAreAThirdPretrainedGridPoint) {
     EXPECT_NE(manifest.find(variant), std::string::npos) << variant;
   }
   EXPECT_NE(manifest.find("\"domain_vectors\":true"), std::string::npos);
+  EXPECT_NE(manifest.find("\"sha256\":\"" + sha256_hex(read_bytes(dir.file("crisis.vec"))) + "\""), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir.file("model/.domain.vec")));
 }
 
