@@ -20,7 +20,7 @@ Writes:
 Deterministic: the same inputs and --seed give the same bytes.
 
 Usage (from the repository root):
-  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200 --round3 1000 --round4 600 --round5 2000
+  python3 tools/make_label_pool.py --shared /work/shared/data --out data/labels/pool --seed 4 --extension 1200 --round3 1000 --round4 600 --round5 2000 --round6 2000
 Python 3 standard library only.
 """
 
@@ -52,6 +52,10 @@ T26_ACTIONABLE_TYPES = ("Affected individuals", "Infrastructure and utilities", 
 ALL = 10**6
 R5_FIG8_ORIGINAL_QUOTAS = (("ht", 250, 70, 60), ("fr", 110, 40, 30), ("ur", ALL, ALL, ALL))
 R5_T26_LANG_QUOTAS = (("es", 260), ("it", 80), ("fr", 50), ("pt", 50), ("tl", 50), ("ru", 30))
+# Sixth round: non-English only. Figure Eight originals (aid/request-tagged, related only,
+# untagged) and CrisisLex T26 tweets per language, spread over the language's events.
+R6_FIG8_ORIGINAL_QUOTAS = (("ht", 520, 150, 130), ("fr", 180, 70, 50))
+R6_T26_LANG_QUOTAS = (("es", 450), ("it", 200), ("pt", 100), ("fr", 75), ("tl", 75))
 
 # ---------------------------------------------------------------------------------------
 # Language hints (metadata only; they steer the stratification, never a label).
@@ -634,6 +638,41 @@ def build(args):
             p["pool_id"] = "p%05d" % i
         posts = posts + r5
 
+    # Sixth round (non-English only): the same Figure Eight original strata and T26 language
+    # strata as round 5 with larger quotas; a language's other originals fill its shortfall,
+    # then Kreyòl originals of any tag fill the round.
+    # Own seeded generator; the rounds before keep their ids, chunks and bytes.
+    r6 = []
+    if args.round6 > 0:
+        if args.round5 <= 0:
+            sys.exit("--round6 needs --round5 (the rounds are drawn in order)")
+        pool.rng = random.Random(args.seed * 1000 + 5)
+        before = len(posts)
+        tagged = lambda c: c["_tags"]["request"] or c["_tags"]["aid"]
+        n = 0
+        for lang, n_aid, n_related, n_untagged in R6_FIG8_ORIGINAL_QUOTAS:
+            lang_orig = [c for c in orig if c["lang_hint"] == lang and readable(c["text"])]
+            got = pool.draw([c for c in lang_orig if tagged(c)], n_aid, "r6_figure8_original_aid_tag")
+            got += pool.draw([c for c in lang_orig if not tagged(c) and c["_tags"]["related"]], n_related,
+                             "r6_figure8_original_related")
+            got += pool.draw([c for c in lang_orig if not c["_tags"]["related"]], n_untagged,
+                             "r6_figure8_original_untagged")
+            # French aid-tagged originals run out: the language's other originals make up its quota.
+            got += pool.draw(lang_orig, n_aid + n_related + n_untagged - got, "r6_figure8_original_fill")
+            n += got
+        for lang, quota in R6_T26_LANG_QUOTAS:
+            lang_tweets = [c for c in tweets if c["lang_hint"] == lang and readable(c["text"])]
+            n_events = len({c["event"] for c in lang_tweets}) or 1
+            got = pool.draw_per_group(lang_tweets, by_event, quota // n_events + 1, "r6_crisislex_non_english")
+            n += got + pool.draw(lang_tweets, quota - got, "r6_crisislex_non_english")
+        pool.draw([c for c in orig if c["lang_hint"] == "ht" and readable(c["text"])], args.round6 - n,
+                  "r6_figure8_original_fill")
+        r6 = pool.posts[before:]
+        pool.rng.shuffle(r6)
+        for i, p in enumerate(r6, before + 1):
+            p["pool_id"] = "p%05d" % i
+        posts = posts + r6
+
     os.makedirs(os.path.join(args.out, "chunks"), exist_ok=True)
     for old in os.listdir(os.path.join(args.out, "chunks")):
         if old.startswith("chunk_") and old.endswith(".jsonl"):
@@ -652,7 +691,7 @@ def build(args):
                     f.write(json.dumps({"pool_id": p["pool_id"], "text": p["text"]}, ensure_ascii=False) + "\n")
         return count
 
-    n_chunks = write_chunks(posts[:len(posts) - len(ext) - len(r3) - len(r4) - len(r5)], 1)
+    n_chunks = write_chunks(posts[:len(posts) - len(ext) - len(r3) - len(r4) - len(r5) - len(r6)], 1)
     n_ext_chunks = write_chunks(ext, first_extension_chunk)
     n_chunks += n_ext_chunks
     first_round3_chunk = first_extension_chunk + n_ext_chunks
@@ -662,7 +701,10 @@ def build(args):
     n_round4_chunks = write_chunks(r4, first_round4_chunk)
     n_chunks += n_round4_chunks
     first_round5_chunk = first_round4_chunk + n_round4_chunks
-    n_chunks += write_chunks(r5, first_round5_chunk)
+    n_round5_chunks = write_chunks(r5, first_round5_chunk)
+    n_chunks += n_round5_chunks
+    first_round6_chunk = first_round5_chunk + n_round5_chunks
+    n_chunks += write_chunks(r6, first_round6_chunk)
 
     counts = {
         "total": len(posts),
@@ -672,6 +714,7 @@ def build(args):
         **({"round3": len(r3), "round3_first_chunk": first_round3_chunk} if r3 else {}),
         **({"round4": len(r4), "round4_first_chunk": first_round4_chunk} if r4 else {}),
         **({"round5": len(r5), "round5_first_chunk": first_round5_chunk} if r5 else {}),
+        **({"round6": len(r6), "round6_first_chunk": first_round6_chunk} if r6 else {}),
         "source": collections.Counter(p["source"] for p in posts),
         "lang_hint": collections.Counter(p["lang_hint"] for p in posts),
         "stratum": collections.Counter(p["stratum"] for p in posts),
@@ -700,6 +743,8 @@ def main():
                         help="posts in the fourth round (request_and_offer and non-English strata); 0 = none")
     parser.add_argument("--round5", type=int, default=0,
                         help="posts in the fifth round (non-English and actionable strata); 0 = none")
+    parser.add_argument("--round6", type=int, default=0,
+                        help="posts in the sixth round (non-English strata only); 0 = none")
     args = parser.parse_args()
     build(args)
 

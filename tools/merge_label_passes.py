@@ -21,7 +21,7 @@ passes, docs/annotation.md §2.14): the post takes the row's label and resources
 "annotation": "relabelled". Agreement is always between the passes as they were made, reported
 for all posts and per labelling round (round 2 starts at counts.json's extension_first_chunk,
 round 3 at its round3_first_chunk, round 4 at its round4_first_chunk, round 5 at its
-round5_first_chunk; a round without passes yet is left out).
+round5_first_chunk, round 6 at its round6_first_chunk; a round without passes yet is left out).
 """
 import argparse
 import glob
@@ -113,7 +113,8 @@ def main():
         with open(counts_path, encoding="utf-8") as f:
             counts = json.load(f)
         round_starts = [c for c in (counts.get("extension_first_chunk"), counts.get("round3_first_chunk"),
-                                    counts.get("round4_first_chunk"), counts.get("round5_first_chunk")) if c]
+                                    counts.get("round4_first_chunk"), counts.get("round5_first_chunk"),
+                                    counts.get("round6_first_chunk")) if c]
     round_of = {}
     rounds = []
     if round_starts:
