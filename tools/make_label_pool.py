@@ -432,6 +432,16 @@ LANG_NEED_RE = {lang: re.compile(rx, re.IGNORECASE) for lang, rx in {
 }.items()}
 
 
+def close_round(pool, before):
+    """The posts a round drew (those after `before`), shuffled with the round's own generator and
+    numbered after the rounds before it."""
+    drawn = pool.posts[before:]
+    pool.rng.shuffle(drawn)
+    for i, p in enumerate(drawn, before + 1):
+        p["pool_id"] = "p%05d" % i
+    return drawn
+
+
 def asks_too(text):
     """A need cue outside the offer cues' own words ("if you need" is an offer, not a need)."""
     return NEED_CUE_RE.search(IF_NEED_RE.sub(" ", OFFER_CUE_RE.sub(" ", text))) is not None
@@ -548,10 +558,7 @@ def build(args):
                        "r3_figure8_other_direct")
         # Ordinary on-topic T6 tweets so the round is not all offers.
         pool.draw(t6_on, budget - n, "r3_crisislex_t6_ordinary")
-        r3 = pool.posts[before:]
-        pool.rng.shuffle(r3)
-        for i, p in enumerate(r3, before + 1):
-            p["pool_id"] = "p%05d" % i
+        r3 = close_round(pool, before)
         posts = posts + r3
 
     # Fourth round: request_and_offer (23 in 7,181 posts) and non-English offers are still
@@ -588,10 +595,7 @@ def build(args):
                        budget - n, "r4_figure8_fr_original_offer_cue")
         pool.draw([c for c in orig if c["lang_hint"] == "ht" and LANG_OFFER_RE["ht"].search(c["text"])
                    and not LANG_NEED_RE["ht"].search(c["text"])], budget - n, "r4_figure8_ht_original_offer_cue")
-        r4 = pool.posts[before:]
-        pool.rng.shuffle(r4)
-        for i, p in enumerate(r4, before + 1):
-            p["pool_id"] = "p%05d" % i
+        r4 = close_round(pool, before)
         posts = posts + r4
 
     # Fifth round: more labelled data outside English and more actionable posts (the classifier
@@ -632,10 +636,7 @@ def build(args):
         fig8_en = [c for c in en if readable(c["text"])]
         n += pool.draw_per_group([c for c in fig8_en if tagged(c)], by_event, 100, "r5_figure8_aid_tag")
         pool.draw([c for c in fig8_en if not tagged(c)], budget - n, "r5_figure8_ordinary")
-        r5 = pool.posts[before:]
-        pool.rng.shuffle(r5)
-        for i, p in enumerate(r5, before + 1):
-            p["pool_id"] = "p%05d" % i
+        r5 = close_round(pool, before)
         posts = posts + r5
 
     # Sixth round (non-English only): the same Figure Eight original strata and T26 language
@@ -667,10 +668,7 @@ def build(args):
             n += got + pool.draw(lang_tweets, quota - got, "r6_crisislex_non_english")
         pool.draw([c for c in orig if c["lang_hint"] == "ht" and readable(c["text"])], args.round6 - n,
                   "r6_figure8_original_fill")
-        r6 = pool.posts[before:]
-        pool.rng.shuffle(r6)
-        for i, p in enumerate(r6, before + 1):
-            p["pool_id"] = "p%05d" % i
+        r6 = close_round(pool, before)
         posts = posts + r6
 
     os.makedirs(os.path.join(args.out, "chunks"), exist_ok=True)
@@ -691,30 +689,23 @@ def build(args):
                     f.write(json.dumps({"pool_id": p["pool_id"], "text": p["text"]}, ensure_ascii=False) + "\n")
         return count
 
-    n_chunks = write_chunks(posts[:len(posts) - len(ext) - len(r3) - len(r4) - len(r5) - len(r6)], 1)
-    n_ext_chunks = write_chunks(ext, first_extension_chunk)
-    n_chunks += n_ext_chunks
-    first_round3_chunk = first_extension_chunk + n_ext_chunks
-    n_round3_chunks = write_chunks(r3, first_round3_chunk)
-    n_chunks += n_round3_chunks
-    first_round4_chunk = first_round3_chunk + n_round3_chunks
-    n_round4_chunks = write_chunks(r4, first_round4_chunk)
-    n_chunks += n_round4_chunks
-    first_round5_chunk = first_round4_chunk + n_round4_chunks
-    n_round5_chunks = write_chunks(r5, first_round5_chunk)
-    n_chunks += n_round5_chunks
-    first_round6_chunk = first_round5_chunk + n_round5_chunks
-    n_chunks += write_chunks(r6, first_round6_chunk)
+    later_rounds = [("round3", r3), ("round4", r4), ("round5", r5), ("round6", r6)]
+    n_chunks = write_chunks(posts[:len(posts) - len(ext) - sum(len(r) for _, r in later_rounds)], 1)
+    n_chunks += write_chunks(ext, first_extension_chunk)
+    round_counts = {}
+    for name, drawn in later_rounds:
+        first = 1 + n_chunks
+        n_chunks += write_chunks(drawn, first)
+        if drawn:
+            round_counts[name] = len(drawn)
+            round_counts[name + "_first_chunk"] = first
 
     counts = {
         "total": len(posts),
         "chunks": n_chunks,
         "extension": len(ext),
         "extension_first_chunk": first_extension_chunk if ext else None,
-        **({"round3": len(r3), "round3_first_chunk": first_round3_chunk} if r3 else {}),
-        **({"round4": len(r4), "round4_first_chunk": first_round4_chunk} if r4 else {}),
-        **({"round5": len(r5), "round5_first_chunk": first_round5_chunk} if r5 else {}),
-        **({"round6": len(r6), "round6_first_chunk": first_round6_chunk} if r6 else {}),
+        **round_counts,
         "source": collections.Counter(p["source"] for p in posts),
         "lang_hint": collections.Counter(p["lang_hint"] for p in posts),
         "stratum": collections.Counter(p["stratum"] for p in posts),
