@@ -442,6 +442,29 @@ def close_round(pool, before):
     return drawn
 
 
+def aid_tagged(c):
+    """Figure Eight tagged the message as a request or as aid-related (chooses posts, never a label)."""
+    return c["_tags"]["request"] or c["_tags"]["aid"]
+
+
+def draw_originals(pool, lang_orig, n_aid, n_related, n_untagged, round_tag):
+    """Figure Eight originals of one language from three tag strata (aid/request-tagged, related
+    only, untagged); returns how many were drawn."""
+    got = pool.draw([c for c in lang_orig if aid_tagged(c)], n_aid, round_tag + "_figure8_original_aid_tag")
+    got += pool.draw([c for c in lang_orig if not aid_tagged(c) and c["_tags"]["related"]], n_related,
+                     round_tag + "_figure8_original_related")
+    got += pool.draw([c for c in lang_orig if not c["_tags"]["related"]], n_untagged,
+                     round_tag + "_figure8_original_untagged")
+    return got
+
+
+def draw_over_events(pool, lang_tweets, quota, stratum):
+    """A language's quota of CrisisLex tweets spread evenly over its events, the rest from any."""
+    n_events = len({c["event"] for c in lang_tweets}) or 1
+    got = pool.draw_per_group(lang_tweets, lambda c: c["event"], quota // n_events + 1, stratum)
+    return got + pool.draw(lang_tweets, quota - got, stratum)
+
+
 def asks_too(text):
     """A need cue outside the offer cues' own words ("if you need" is an offer, not a need)."""
     return NEED_CUE_RE.search(IF_NEED_RE.sub(" ", OFFER_CUE_RE.sub(" ", text))) is not None
@@ -613,20 +636,13 @@ def build(args):
         pool.rng = random.Random(args.seed * 1000 + 4)
         before = len(posts)
         budget = args.round5
-        tagged = lambda c: c["_tags"]["request"] or c["_tags"]["aid"]
         n = 0
         for lang, n_aid, n_related, n_untagged in R5_FIG8_ORIGINAL_QUOTAS:
-            lang_orig = [c for c in orig if c["lang_hint"] == lang and readable(c["text"])]
-            n += pool.draw([c for c in lang_orig if tagged(c)], n_aid, "r5_figure8_original_aid_tag")
-            n += pool.draw([c for c in lang_orig if not tagged(c) and c["_tags"]["related"]], n_related,
-                           "r5_figure8_original_related")
-            n += pool.draw([c for c in lang_orig if not c["_tags"]["related"]], n_untagged,
-                           "r5_figure8_original_untagged")
+            n += draw_originals(pool, [c for c in orig if c["lang_hint"] == lang and readable(c["text"])],
+                                n_aid, n_related, n_untagged, "r5")
         for lang, quota in R5_T26_LANG_QUOTAS:
-            lang_tweets = [c for c in tweets if c["lang_hint"] == lang and readable(c["text"])]
-            n_events = len({c["event"] for c in lang_tweets}) or 1
-            got = pool.draw_per_group(lang_tweets, by_event, quota // n_events + 1, "r5_crisislex_non_english")
-            n += got + pool.draw(lang_tweets, quota - got, "r5_crisislex_non_english")
+            n += draw_over_events(pool, [c for c in tweets if c["lang_hint"] == lang and readable(c["text"])],
+                                  quota, "r5_crisislex_non_english")
         t26_en = [c for c in tweets if c["lang_hint"] in ("en", "und") and readable(c["text"])]
         by_event_type = lambda c: (c["event"], c["_tags"]["info_type"])
         n += pool.draw_per_group([c for c in t26_en if c["_tags"]["info_type"] in T26_ACTIONABLE_TYPES],
@@ -634,8 +650,8 @@ def build(args):
         n += pool.draw_per_group([c for c in t26_en if c["_tags"]["info_type"] not in T26_ACTIONABLE_TYPES],
                                  by_event_type, 1, "r5_crisislex_en_other_type")
         fig8_en = [c for c in en if readable(c["text"])]
-        n += pool.draw_per_group([c for c in fig8_en if tagged(c)], by_event, 100, "r5_figure8_aid_tag")
-        pool.draw([c for c in fig8_en if not tagged(c)], budget - n, "r5_figure8_ordinary")
+        n += pool.draw_per_group([c for c in fig8_en if aid_tagged(c)], by_event, 100, "r5_figure8_aid_tag")
+        pool.draw([c for c in fig8_en if not aid_tagged(c)], budget - n, "r5_figure8_ordinary")
         r5 = close_round(pool, before)
         posts = posts + r5
 
@@ -649,23 +665,16 @@ def build(args):
             sys.exit("--round6 needs --round5 (the rounds are drawn in order)")
         pool.rng = random.Random(args.seed * 1000 + 5)
         before = len(posts)
-        tagged = lambda c: c["_tags"]["request"] or c["_tags"]["aid"]
         n = 0
         for lang, n_aid, n_related, n_untagged in R6_FIG8_ORIGINAL_QUOTAS:
             lang_orig = [c for c in orig if c["lang_hint"] == lang and readable(c["text"])]
-            got = pool.draw([c for c in lang_orig if tagged(c)], n_aid, "r6_figure8_original_aid_tag")
-            got += pool.draw([c for c in lang_orig if not tagged(c) and c["_tags"]["related"]], n_related,
-                             "r6_figure8_original_related")
-            got += pool.draw([c for c in lang_orig if not c["_tags"]["related"]], n_untagged,
-                             "r6_figure8_original_untagged")
+            got = draw_originals(pool, lang_orig, n_aid, n_related, n_untagged, "r6")
             # French aid-tagged originals run out: the language's other originals make up its quota.
             got += pool.draw(lang_orig, n_aid + n_related + n_untagged - got, "r6_figure8_original_fill")
             n += got
         for lang, quota in R6_T26_LANG_QUOTAS:
-            lang_tweets = [c for c in tweets if c["lang_hint"] == lang and readable(c["text"])]
-            n_events = len({c["event"] for c in lang_tweets}) or 1
-            got = pool.draw_per_group(lang_tweets, by_event, quota // n_events + 1, "r6_crisislex_non_english")
-            n += got + pool.draw(lang_tweets, quota - got, "r6_crisislex_non_english")
+            n += draw_over_events(pool, [c for c in tweets if c["lang_hint"] == lang and readable(c["text"])],
+                                  quota, "r6_crisislex_non_english")
         pool.draw([c for c in orig if c["lang_hint"] == "ht" and readable(c["text"])], args.round6 - n,
                   "r6_figure8_original_fill")
         r6 = close_round(pool, before)
