@@ -23,6 +23,7 @@
 #include "crema/common/paths.h"
 #include "crema/text/normalize.h"
 #include "fasttext_model.h"
+#include "temp_file.h"
 
 namespace crema::classify {
 namespace {
@@ -177,15 +178,6 @@ FastTextModel wrap(std::shared_ptr<fasttext::FastText> ft, bool ova) {
   model.ft = std::move(ft);
   return model;
 }
-
-// Keeps a file for the duration of training and removes it afterwards.
-struct TempFile {
-  std::string path;
-  ~TempFile() {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-  }
-};
 
 // Pretrained vectors written as a fastText .vec file holding only `words` (so the pretrained
 // file adds nothing to the dictionary).

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <string_view>
 #include <unordered_set>
 
@@ -14,6 +13,7 @@
 #include "crema/common/file_io.h"
 #include "crema/common/parallel.h"
 #include "crema/text/normalize.h"
+#include "temp_file.h"
 
 namespace crema::classify {
 namespace {
@@ -49,15 +49,6 @@ std::vector<std::string_view> split_on(std::string_view s, char sep) {
     start = at + 1;
   }
 }
-
-// Removes a file when training ends, however it ends.
-struct RemoveOnExit {
-  std::string path;
-  ~RemoveOnExit() {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-  }
-};
 
 }  // namespace
 
@@ -117,7 +108,7 @@ Result<VectorTrainResult> train_vectors(const VectorTrainOptions& o) {
   }
   if (result.lines == 0) return make_error(ErrorCode::kInvalidArgument, "the corpus has no text to train on");
 
-  const RemoveOnExit corpus_file{o.out_path + ".corpus.tmp"};
+  const TempFile corpus_file{o.out_path + ".corpus.tmp"};
   if (auto st = write_file_atomic(corpus_file.path, corpus); !st) return tl::unexpected(st.error());
   corpus.clear();
   corpus.shrink_to_fit();
