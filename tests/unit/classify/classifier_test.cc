@@ -38,14 +38,9 @@ std::string synthetic_jsonl() {
 }
 
 TrainOptions small_options(const TempDir& dir, const std::string& out) {
-  TrainOptions o;
-  o.data_path = dir.file("train.jsonl");
-  o.out_dir = dir.file(out);
+  TrainOptions o = testing::tiny_fasttext_options(dir.file("train.jsonl"), dir.file(out));
   o.epochs = 10;
   o.learning_rate = 0.5;
-  o.dim = 8;
-  o.bucket = 4000;
-  o.quantize_cutoff = 1000;
   o.threads = 1;
   return o;
 }

@@ -328,13 +328,8 @@ TEST_F(LinearHeadModelDir, FastTextFeaturesTravelWithTheDirectory) {
     data += line + "\n";
   }
   write_text(dir.file("data.jsonl"), data);
-  TrainOptions ft;
-  ft.data_path = dir.file("data.jsonl");
-  ft.out_dir = dir.file("ft");
+  TrainOptions ft = testing::tiny_fasttext_options(dir.file("data.jsonl"), dir.file("ft"));
   ft.epochs = 5;
-  ft.dim = 8;
-  ft.bucket = 4000;
-  ft.quantize_cutoff = 1000;
   ft.threads = 1;
   auto fasttext = train_classifiers(ft);
   ASSERT_TRUE(fasttext) << fasttext.error().message;

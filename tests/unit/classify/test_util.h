@@ -7,7 +7,21 @@
 
 #include <gtest/gtest.h>
 
+#include "crema/classify/classifier.h"
+
 namespace crema::classify::testing {
+
+// A fastText trainer small enough for a unit test: dim 8, 4,000 hash buckets, 1,000 rows kept
+// by quantisation; the caller sets epochs, grid axes and the rest.
+inline TrainOptions tiny_fasttext_options(const std::string& data_path, const std::string& out_dir) {
+  TrainOptions o;
+  o.data_path = data_path;
+  o.out_dir = out_dir;
+  o.dim = 8;
+  o.bucket = 4000;
+  o.quantize_cutoff = 1000;
+  return o;
+}
 
 // A fresh directory under the system temp dir, removed when the object dies.
 class TempDir {

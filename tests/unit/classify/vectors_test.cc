@@ -14,6 +14,7 @@ namespace {
 
 using testing::read_bytes;
 using testing::TempDir;
+using testing::tiny_fasttext_options;
 using testing::write_text;
 
 // Unlabelled lines in two languages; every word occurs often enough for min_count 2.
@@ -150,10 +151,8 @@ TEST(TrainVectors, RejectsBadInput) {
   EXPECT_FALSE(train_vectors(o));
 }
 
-TEST(TrainVectors, VecFileIsAPretrainedInputOfTheClassifier) {
-  TempDir dir;
-  write_text(dir.file("corpus.txt"), tiny_corpus());
-  ASSERT_TRUE(train_vectors(small_options(dir)));
+// A labelled set for the classifier trained on the vectors, and a small, fast trainer over it.
+TrainOptions classifier_options(const TempDir& dir) {
   std::string labelled;
   for (int i = 0; i < 30; ++i) {
     labelled += "{\"text\":\"We need water in leogane\",\"label\":\"request\",\"resources\":[\"water\"]}\n";
@@ -161,13 +160,15 @@ TEST(TrainVectors, VecFileIsAPretrainedInputOfTheClassifier) {
     labelled += "{\"text\":\"Thoughts with jacmel\",\"label\":\"irrelevant\",\"resources\":[]}\n";
   }
   write_text(dir.file("train.jsonl"), labelled);
-  TrainOptions t;
-  t.data_path = dir.file("train.jsonl");
-  t.out_dir = dir.file("model");
+  return tiny_fasttext_options(dir.file("train.jsonl"), dir.file("model"));
+}
+
+TEST(TrainVectors, VecFileIsAPretrainedInputOfTheClassifier) {
+  TempDir dir;
+  write_text(dir.file("corpus.txt"), tiny_corpus());
+  ASSERT_TRUE(train_vectors(small_options(dir)));
+  TrainOptions t = classifier_options(dir);
   t.epochs = 5;
-  t.dim = 8;
-  t.bucket = 4000;
-  t.quantize_cutoff = 1000;
   t.pretrained = GridChoice::kOn;
   t.pretrained_path = dir.file("crisis.vec");
   auto ok = train_classifiers(t);
@@ -193,19 +194,7 @@ TEST(TrainVectors, DomainVectorsAreAThirdPretrainedGridPoint) {
   v.dim = 4;
   v.seed = 7;
   ASSERT_TRUE(train_vectors(v));
-  std::string labelled;
-  for (int i = 0; i < 30; ++i) {
-    labelled += "{\"text\":\"We need water in leogane\",\"label\":\"request\",\"resources\":[\"water\"]}\n";
-    labelled += "{\"text\":\"Volunteers bring food to delmas today\",\"label\":\"offer\",\"resources\":[\"food\"]}\n";
-    labelled += "{\"text\":\"Thoughts with jacmel\",\"label\":\"irrelevant\",\"resources\":[]}\n";
-  }
-  write_text(dir.file("train.jsonl"), labelled);
-  TrainOptions t;
-  t.data_path = dir.file("train.jsonl");
-  t.out_dir = dir.file("model");
-  t.dim = 8;
-  t.bucket = 4000;
-  t.quantize_cutoff = 1000;
+  TrainOptions t = classifier_options(dir);
   t.tune = true;
   t.cascade = GridChoice::kOff;
   t.prior_correction = GridChoice::kOff;
