@@ -70,11 +70,7 @@ def main():
     d.draw([p for p in t26 if p["informativeness"] == "Not related" or p["information_type"] == "Sympathy and support"],
            T26_IRRELEVANT, "t26-irrelevant")
 
-    with open(a.out, "w", encoding="utf-8") as f:
-        for p in d.out:
-            f.write(json.dumps(p, ensure_ascii=False) + "\n")
-    main_n = sum(1 for p in d.out if not p["reserve"])
-    print(f"{main_n} drawn + {len(d.out) - main_n} reserve -> {a.out}")
+    d.write(a.out)
 
 
 if __name__ == "__main__":

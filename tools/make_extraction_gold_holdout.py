@@ -133,6 +133,14 @@ class Drawer:
             got += 1
         return min(got, quota)
 
+    def write(self, path):
+        """The sample (drawn posts and reserves, in draw order) as JSONL; says how many of each."""
+        with open(path, "w", encoding="utf-8") as f:
+            for p in self.out:
+                f.write(json.dumps(p, ensure_ascii=False) + "\n")
+        main_n = sum(1 for p in self.out if not p["reserve"])
+        print(f"{main_n} drawn + {len(self.out) - main_n} reserve -> {path}")
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -180,11 +188,7 @@ def main():
     d.draw([p for p in t26 if p["information_type"] == "Donations and volunteering" and T26_RESOURCE.search(p["text"])],
            T26_RESOURCE_QUOTA, "t26-donations-resources")
 
-    with open(a.out, "w", encoding="utf-8") as f:
-        for p in d.out:
-            f.write(json.dumps(p, ensure_ascii=False) + "\n")
-    main_n = sum(1 for p in d.out if not p["reserve"])
-    print(f"{main_n} drawn + {len(d.out) - main_n} reserve -> {a.out}")
+    d.write(a.out)
 
 
 if __name__ == "__main__":
