@@ -1130,7 +1130,8 @@ class LexiconExtractor final : public Extractor {
     return len;
   }
 
-  static std::string cue_key(const std::vector<Token>& toks, size_t k, size_t len) {
+  // toks[k, k + len) folded and joined by spaces: the organisation lexicon's key.
+  static std::string folded_phrase(const std::vector<Token>& toks, size_t k, size_t len) {
     std::string key;
     for (size_t j = k; j < k + len; ++j) {
       if (!key.empty()) key += ' ';
@@ -1143,7 +1144,7 @@ class LexiconExtractor final : public Extractor {
   // Forces", "army"); 0 when none.
   size_t cue_length(const std::vector<Token>& toks, size_t k, size_t end) const {
     for (size_t len = phrase_reach(toks, k, std::min(lex_.max_org_tokens, end - k), lex_.org_prefixes, false); len >= 1; --len) {
-      auto it = lex_.orgs.find(cue_key(toks, k, len));
+      auto it = lex_.orgs.find(folded_phrase(toks, k, len));
       if (it != lex_.orgs.end() && it->second != OrgKind::kOrg) return len;
     }
     return 0;
@@ -1280,11 +1281,7 @@ class LexiconExtractor final : public Extractor {
       if (toks[i].kind != TokKind::kWord || toks[i].consumed || toks[i].mention) continue;
       size_t longest = phrase_reach(toks, i, std::min(lex_.max_org_tokens, n - i), lex_.org_prefixes, false);
       for (size_t len = longest; len >= 1; --len) {
-        std::string key;
-        for (size_t k = i; k < i + len; ++k) {
-          if (!key.empty()) key += ' ';
-          key += toks[k].folded;
-        }
+        std::string key = folded_phrase(toks, i, len);
         // A possessive names the organisation too ("WFP's page").
         std::string_view last_raw(t.data() + toks[i + len - 1].start, toks[i + len - 1].end - toks[i + len - 1].start);
         bool possessive = key.ends_with("'s");
@@ -1394,7 +1391,7 @@ class LexiconExtractor final : public Extractor {
           cue = true;
           // A cue alone is an organisation only when it names a body ("Army", "Government"), not
           // "Relief" or "Team".
-          if (lex_.orgs.at(cue_key(toks, k, len)) == OrgKind::kBody && name_end - name_start == len) other_word = true;
+          if (lex_.orgs.at(folded_phrase(toks, k, len)) == OrgKind::kBody && name_end - name_start == len) other_word = true;
           k += len;
         } else {
           other_word = true;
